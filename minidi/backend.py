@@ -1,0 +1,97 @@
+"""NumPy on the CPU, CuPy on an NVIDIA GPU: the same array code runs on both.
+
+The rule of the engine: a layer never asks which device it is on; it takes the array module from its inputs,
+``xp = get_array_module(x)``, and calls ``xp.exp``, ``xp.maximum`` and so on. Only three places talk about
+devices explicitly: `resolve_device` (the user's choice), `to_device` (moving a model or array) and `to_numpy`.
+
+Randomness always comes from a NumPy generator on the host (`rng`), and arrays are moved to the device after
+they are drawn, so one seed gives bit-identical initial weights and data order on the CPU and the GPU.
+"""
+import os
+
+import numpy as np
+
+from .errors import MinidiError
+
+DEVICES = ("cpu", "gpu")
+
+try:  # CuPy is an optional extra: `pip install "minidi[gpu]"`.
+    import cupy as _cupy
+except Exception:  # ImportError, or a broken CUDA install that fails at import
+    _cupy = None
+
+
+def cupy_or_none():
+    """The cupy module if it imported, else None."""
+    return _cupy
+
+
+def gpu_available():
+    """True when CuPy imported and sees at least one CUDA device."""
+    if _cupy is None:
+        return False
+    try:
+        return _cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def resolve_device(device=None):
+    """The device to use: the argument, else $MINIDI_DEVICE, else "cpu". Errors are one clear line."""
+    device = (device or os.environ.get("MINIDI_DEVICE") or "cpu").strip().lower()
+    if device not in DEVICES:
+        raise MinidiError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
+    if device == "gpu":
+        if _cupy is None:
+            raise MinidiError('device "gpu" needs CuPy: pip install "minidi[gpu]" (CuPy for CUDA 12)')
+        if not gpu_available():
+            raise MinidiError('device "gpu" asked for, but CuPy finds no CUDA GPU on this machine')
+    return device
+
+
+def xp_for(device):
+    """The array module of a device name: numpy for "cpu", cupy for "gpu"."""
+    return _cupy if resolve_device(device) == "gpu" else np
+
+
+def get_array_module(*arrays):
+    """numpy or cupy, whichever the arrays live in (the `cupy.get_array_module` pattern)."""
+    if _cupy is not None:
+        return _cupy.get_array_module(*arrays)
+    return np
+
+
+def device_of(array):
+    """ "gpu" for a CuPy array, "cpu" otherwise."""
+    return "gpu" if (_cupy is not None and isinstance(array, _cupy.ndarray)) else "cpu"
+
+
+def to_numpy(array):
+    """A NumPy copy-or-view of any array (device -> host transfer for CuPy)."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy.asnumpy(array)
+    return np.asarray(array)
+
+
+def to_device(obj, device):
+    """Move an array, or every parameter and buffer of a model, to "cpu" or "gpu".
+
+    Arrays are returned moved (a no-op when already there); a model is moved in place and returned.
+    """
+    device = resolve_device(device)
+    if hasattr(obj, "apply_arrays"):  # a Module
+        return obj.apply_arrays(lambda a: to_device(a, device))
+    if device == "gpu":
+        return _cupy.asarray(obj)
+    return to_numpy(obj)
+
+
+def rng(seed):
+    """A NumPy generator on the host; every random draw in minidi goes through one of these."""
+    return np.random.default_rng(seed)
+
+
+def synchronize(xp):
+    """Wait for the GPU to finish (for honest timings); nothing on the CPU."""
+    if xp is not np:
+        xp.cuda.get_current_stream().synchronize()

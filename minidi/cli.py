@@ -1,0 +1,160 @@
+"""The `minidi` command line. Every error a user can cause is one line on stderr and exit status 1."""
+import functools
+import json
+import os
+import platform
+import sys
+
+import click
+import numpy as np
+
+from . import __version__
+from .errors import MinidiError
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def friendly(fn):
+    """Turn MinidiError (and a Ctrl-C) into one line and a non-zero exit instead of a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except MinidiError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; the last checkpoint (if any) is intact: rerun with --resume.", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+device_option = click.option("--device", default=None, help="cpu or gpu (default: $MINIDI_DEVICE, else cpu).")
+data_dir_option = click.option("--data-dir", default=None, type=click.Path(file_okay=False),
+                               help="Folder with the dataset files (default: $MINIDI_DATA/<dataset>, then ~/.cache/minidi).")
+
+
+@click.group()
+@click.version_option(__version__, prog_name="minidi")
+def main():
+    """minidi: see how neural-network pruning works."""
+
+
+@main.command()
+@device_option
+@data_dir_option
+@friendly
+def info(device, data_dir):
+    """Versions, backend, device and where the data are."""
+    from . import backend
+    from .data import mnist
+    device = backend.resolve_device(device)
+    click.echo(f"minidi {__version__}, Python {platform.python_version()}, NumPy {np.__version__}")
+    cupy = backend.cupy_or_none()
+    click.echo(f"CuPy: {cupy.__version__ if cupy else 'not installed'}; GPU available: {backend.gpu_available()}")
+    click.echo(f"device: {device} (MINIDI_DEVICE={os.environ.get('MINIDI_DEVICE', '')!r})")
+    dirs = mnist.candidate_dirs(data_dir)
+    found = [d for d in dirs if all(os.path.isfile(os.path.join(d, f)) for f in mnist.FILES)]
+    click.echo(f"MNIST: {found[0] if found else 'not found (would download to ' + dirs[-1] + ')'}")
+
+
+def _load_data(dataset, model_name, data_dir, dtype, device, seed=0):
+    from .backend import to_device
+    from .data import load_dataset
+    from .models import INPUT_SIZE
+    data = load_dataset(dataset, data_dir, resize_to=INPUT_SIZE.get(model_name, 32), dtype=dtype, seed=seed)
+    return {split: (to_device(x, device), to_device(y, device)) for split, (x, y) in data.items()}
+
+
+@main.command()
+@click.option("--model", "model_name", default="mlp7-linear", show_default=True, help="Model preset.")
+@click.option("--dataset", default="mnist", show_default=True, help="mnist or synthetic.")
+@click.option("--epochs", default=90, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--lr", "lr_text", default="0:0.01,30:0.001,60:0.0001", show_default=True,
+              help='LR schedule: "0.01", "0:0.01,30:0.001", "multistep:lr=0.1,at=0.5/0.75", "cosine:lr=0.1", "onecycle:max=0.1".')
+@click.option("--momentum", default=0.9, show_default=True, type=float)
+@click.option("--nesterov", is_flag=True, help="Nesterov momentum.")
+@click.option("--weight-decay", default=1e-4, show_default=True, type=float, help="On every parameter, biases too.")
+@click.option("--init", default="default", show_default=True, help="default (PyTorch), kaiming-normal, xavier-uniform, xavier-normal, orthogonal.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Initial weights and data order.")
+@click.option("--dtype", default="float32", type=click.Choice(list(DTYPES)), show_default=True)
+@click.option("--out", "out_dir", default=None, help="Output folder (default: runs/<model>-<dataset>-s<seed>).")
+@click.option("--resume", is_flag=True, help="Continue from the output folder's checkpoint.")
+@click.option("--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
+@device_option
+@data_dir_option
+@friendly
+def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, weight_decay, init, seed, dtype,
+          out_dir, resume, quiet, device, data_dir):
+    """Train a model; writes config.json, log.jsonl, checkpoint.npz, model.npz and results.json to --out."""
+    from . import models, optim, train as training
+    from .backend import resolve_device, to_device
+    from .schedules import parse_schedule
+    device = resolve_device(device)
+    schedule = parse_schedule(lr_text, epochs)
+    model = to_device(models.build(model_name, seed=seed, init=init, dtype=DTYPES[dtype]), device)
+    out_dir = out_dir or os.path.join("runs", f"{model_name}-{dataset}-s{seed}")
+    config = dict(model=model_name, dataset=dataset, epochs=epochs, batch_size=batch_size, lr=str(lr_text),
+                  momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, init=init, seed=seed, dtype=dtype)
+    _check_out_dir(out_dir, config, resume)
+    data = _load_data(dataset, model_name, data_dir, DTYPES[dtype], device, seed)
+    opt = optim.SGD(model.parameters(), lr=schedule(0), momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
+    training.write_json(os.path.join(out_dir, "config.json"), {**config, "device": device, "minidi": __version__})
+    history = training.fit(model, opt, schedule, data, epochs, batch_size, seed=seed, out_dir=out_dir,
+                           resume=resume, quiet=quiet, meta={"config": config})
+    from .checkpoint import save_weights
+    save_weights(os.path.join(out_dir, "model.npz"), model)
+    results = {**training.summarize(history), "final_test_acc": history[-1]["test_acc"],
+               "seconds": sum(r["seconds"] for r in history), "epochs": len(history)}
+    training.write_json(os.path.join(out_dir, "results.json"), results)
+    click.echo(json.dumps(results))
+
+
+def _check_out_dir(out_dir, config, resume):
+    """Never overwrite a finished or running experiment by accident; --resume needs the same configuration."""
+    path = os.path.join(out_dir, "config.json")
+    if not os.path.isfile(path):
+        return
+    if not resume:
+        raise MinidiError(f"{out_dir} already holds a run: pass --resume to continue it, or choose another --out")
+    with open(path) as f:
+        saved = json.load(f)
+    diff = [k for k in config if k != "epochs" and saved.get(k) != config[k]]
+    if diff:
+        raise MinidiError(f"--resume with a different configuration than {path}: {', '.join(diff)}")
+
+
+@main.command(name="eval")
+@click.argument("run", type=click.Path(exists=True))
+@click.option("--model", "model_name", default=None, help="Model preset (default: from the run's config.json).")
+@click.option("--dataset", default=None, help="Dataset (default: from config.json, else mnist).")
+@click.option("--dtype", default="float32", type=click.Choice(list(DTYPES)))
+@device_option
+@data_dir_option
+@friendly
+def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
+    """Test loss and accuracy of RUN: a run folder (its model.npz) or a weights .npz file."""
+    from . import models
+    from .backend import resolve_device, to_device
+    from .checkpoint import load_weights
+    from .train import evaluate
+    device = resolve_device(device)
+    folder, weights = (run, os.path.join(run, "model.npz")) if os.path.isdir(run) else (os.path.dirname(run), run)
+    config = {}
+    if os.path.isfile(os.path.join(folder, "config.json")):
+        with open(os.path.join(folder, "config.json")) as f:
+            config = json.load(f)
+    model_name = model_name or config.get("model")
+    if not model_name:
+        raise MinidiError(f"which model is {weights}? pass --model (no config.json beside it)")
+    dataset = dataset or config.get("dataset", "mnist")
+    model = to_device(models.build(model_name, dtype=DTYPES[dtype]), device)
+    load_weights(weights, model)
+    data = _load_data(dataset, model_name, data_dir, DTYPES[dtype], device)
+    loss, acc = evaluate(model, *data["test"])
+    click.echo(json.dumps({"model": model_name, "dataset": dataset, "test_loss": loss, "test_acc": acc}))
+
+
+if __name__ == "__main__":
+    main()

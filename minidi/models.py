@@ -1,0 +1,107 @@
+"""Model builders and the named presets of the studies.
+
+Every model is built on the host from a seeded NumPy generator (the same seed gives the same weights on
+CPU and GPU) and then moved with `minidi.backend.to_device`.
+"""
+import numpy as np
+
+from .errors import MinidiError
+from .nn import ACTIVATIONS, Linear, Module, Sequential
+from .nn import init as initializers
+
+
+class MLP(Module):
+    """A fully connected classifier: x (N, ...) is flattened to (N, D), then Linear → act → ... → Linear.
+
+    `self.layers` holds the Linear layers *and* the activations (Identity for a linear network), so the
+    weight of the k-th Linear layer is `layers.{2k}.weight`, exactly as in the PyTorch model
+    `self.layers = nn.Sequential(nn.Linear(...), nn.ReLU(), nn.Linear(...), ...)`.
+    """
+
+    def __init__(self, layers, act):
+        self.act = act
+        self.layers = Sequential(*layers)
+
+    def forward(self, x):
+        self.input_shape = x.shape
+        return self.layers.forward(x.reshape(x.shape[0], -1))
+
+    def backward(self, dy, input_grad=True):
+        dx = self.layers.backward(dy, input_grad=input_grad)
+        return dx.reshape(self.input_shape) if input_grad else None
+
+    def linear_layers(self):
+        return [m for m in self.layers.layers if isinstance(m, Linear)]
+
+    @property
+    def widths(self):
+        return [self.linear_layers()[0].in_features] + [m.out_features for m in self.linear_layers()]
+
+    @property
+    def is_linear(self):
+        """True when every activation is the identity: the network is then the affine map x Wᵀ + b."""
+        return self.act in ("linear", "identity")
+
+    def __repr__(self):
+        return f"MLP(widths={self.widths}, act={self.act})"
+
+
+def _linear_layer(fan_in, fan_out, rng, init, dtype, act):
+    shape = (fan_out, fan_in)
+    if init not in initializers.INITIALIZERS:
+        raise MinidiError(f"unknown init {init!r}: choose one of {', '.join(initializers.INITIALIZERS)}")
+    if init == "kaiming-normal":
+        w = initializers.kaiming_normal(shape, rng, nonlinearity="relu" if act == "relu" else "linear",
+                                        mode="fan_in", dtype=dtype)
+    else:
+        w = initializers.INITIALIZERS[init](shape, rng, dtype=dtype)
+    b = initializers.bias_uniform(fan_in, fan_out, rng, dtype)   # PyTorch's default bias, whatever the weight init
+    return Linear(w, b)
+
+
+def mlp(depth, width, act="relu", in_dim=1024, n_classes=10, init="default", seed=0, dtype=np.float32):
+    """An MLP with `depth` Linear layers: in_dim → width × (depth−1) → n_classes.
+
+    width: an int (every hidden layer) or a list of depth−1 hidden widths (e.g. [300, 100]).
+    act: "linear" (identity), "relu", "tanh" or "leaky_relu", after every layer but the last.
+    init: "default" (PyTorch's kaiming-uniform a=√5), "kaiming-normal", "xavier-uniform", "xavier-normal",
+          "orthogonal"; biases always U(±1/√fan_in).
+    """
+    if act not in ACTIVATIONS:
+        raise MinidiError(f"unknown activation {act!r}: choose one of {', '.join(ACTIVATIONS)}")
+    depth = int(depth)
+    if depth < 1:
+        raise MinidiError(f"depth must be at least 1, got {depth}")
+    hidden = list(width) if isinstance(width, (list, tuple)) else [int(width)] * (depth - 1)
+    if len(hidden) != depth - 1:
+        raise MinidiError(f"{depth} layers need {depth - 1} hidden widths, got {len(hidden)}")
+    dims = [int(in_dim)] + hidden + [int(n_classes)]
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i in range(depth):
+        layers.append(_linear_layer(dims[i], dims[i + 1], rng, init, dtype, act))
+        if i < depth - 1:
+            layers.append(ACTIVATIONS[act]())
+    return MLP(layers, act)
+
+
+PRESETS = {
+    "mlp7-linear": dict(builder=mlp, depth=7, width=100, act="linear", in_dim=1024, n_classes=10),
+    "mlp7-relu": dict(builder=mlp, depth=7, width=100, act="relu", in_dim=1024, n_classes=10),
+    "lenet300-100": dict(builder=mlp, depth=3, width=[300, 100], act="relu", in_dim=784, n_classes=10),
+}
+
+# What input each preset expects: the MNIST preprocessing follows from it (32×32 resize or 28×28).
+INPUT_SIZE = {"mlp7-linear": 32, "mlp7-relu": 32, "lenet300-100": 28}
+
+
+def build(name, **overrides):
+    """Build a preset by name, e.g. build("mlp7-relu", seed=1); keyword overrides replace preset fields."""
+    if name not in PRESETS:
+        raise MinidiError(f"unknown model {name!r}: choose one of {', '.join(sorted(PRESETS))}")
+    spec = dict(PRESETS[name])
+    builder = spec.pop("builder")
+    spec.update(overrides)
+    model = builder(**spec)
+    model.name = name
+    return model

@@ -1,0 +1,161 @@
+"""Module: the base of every layer and model; Sequential: a chain of modules.
+
+A module has `forward(x)` (keeping what backward needs) and `backward(dy)`, which returns dL/dx and adds
+dL/dparameter into each parameter's `.grad`. backward never modifies `dy`.
+
+Names follow PyTorch: a parameter's name is the path of attribute names to it (`layers.0.weight`), found by
+walking the module's attributes in the order they were set. So a minidi model and the PyTorch model written
+with the same attributes have identical `state_dict` keys, and weights move between them through `.npz`.
+"""
+from ..backend import get_array_module, to_numpy
+from ..errors import MinidiError
+from .parameter import Parameter
+
+
+class Module:
+    training = True
+    buffer_names = ()  # names of non-trainable arrays saved in state_dict (e.g. BatchNorm running stats)
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dy, input_grad=True):
+        """dL/dx from dL/dy. With input_grad=False a layer may skip dL/dx and return None (first layer)."""
+        raise NotImplementedError
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    # --- the tree of modules and parameters -------------------------------------------------------------
+    def named_children(self):
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}{name}.")
+
+    def named_parameters(self, prefix=""):
+        """Yield (name, Parameter) in layer order, with PyTorch's dotted names."""
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+            elif isinstance(value, Module):
+                yield from value.named_parameters(f"{prefix}{name}.")
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self, prefix=""):
+        for name in self.buffer_names:
+            yield prefix + name, getattr(self, name)
+        for name, child in self.named_children():
+            yield from child.named_buffers(f"{prefix}{name}.")
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.zero_grad()
+
+    def train(self, mode=True):
+        for _, m in self.named_modules():
+            m.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    # --- arrays: device, dtype, state_dict ---------------------------------------------------------------
+    def apply_arrays(self, fn):
+        """Replace every parameter's data/grad/mask and every buffer by fn(array); returns self."""
+        for _, m in self.named_modules():
+            for name in m.buffer_names:
+                setattr(m, name, fn(getattr(m, name)))
+            for value in vars(m).values():
+                if isinstance(value, Parameter):
+                    value.data = fn(value.data)
+                    if value.grad is not None:
+                        value.grad = fn(value.grad)
+                    if value.mask is not None:
+                        value.mask = fn(value.mask)
+        return self
+
+    def astype(self, dtype):
+        """Cast every parameter and buffer (e.g. to float64 for gradient checks); returns self."""
+        return self.apply_arrays(lambda a: a.astype(dtype))
+
+    def state_dict(self):
+        """{name: array} of parameters then buffers, PyTorch names and layouts, in layer order (device arrays)."""
+        state = {}
+        for name, m in self.named_modules():
+            for pname, value in vars(m).items():
+                if isinstance(value, Parameter):
+                    state[name + pname] = value.data
+            for bname in m.buffer_names:
+                state[name + bname] = getattr(m, bname)
+        return state
+
+    def load_state_dict(self, state):
+        """Copy arrays into this model; keys and shapes must match exactly (a clear error otherwise)."""
+        own = self.state_dict()
+        missing = [k for k in own if k not in state]
+        extra = [k for k in state if k not in own]
+        if missing or extra:
+            raise MinidiError(f"state_dict does not fit the model: missing keys {missing[:5]}, unexpected keys {extra[:5]}")
+        for key, target in own.items():
+            if tuple(state[key].shape) != tuple(target.shape):
+                raise MinidiError(f"state_dict: {key} has shape {tuple(state[key].shape)}, the model needs {tuple(target.shape)}")
+        xp = get_array_module(next(iter(own.values())))
+        params = dict(self.named_parameters())
+        for name, m in self.named_modules():
+            for bname in m.buffer_names:
+                setattr(m, bname, xp.asarray(state[name + bname], dtype=getattr(m, bname).dtype).copy())
+        for key, p in params.items():
+            p.data = xp.asarray(state[key], dtype=p.data.dtype).copy()
+            p.apply_mask()
+        return self
+
+    def masks(self):
+        """{parameter name: mask} of the masked parameters."""
+        return {n: p.mask for n, p in self.named_parameters() if p.mask is not None}
+
+    def num_parameters(self):
+        return sum(int(p.size) for p in self.parameters())
+
+    def __repr__(self):
+        lines = [type(self).__name__ + "("]
+        for name, child in self.named_children():
+            lines += [f"  ({name}): " + line for line in repr(child).splitlines()[:1]] + \
+                     ["  " + line for line in repr(child).splitlines()[1:]]
+        return "\n".join(lines) + ")" if len(lines) > 1 else type(self).__name__ + "()"
+
+
+class Sequential(Module):
+    """y = f_L(... f_2(f_1(x))); backward runs the chain in reverse. Children are named "0", "1", ..."""
+
+    def __init__(self, *layers):
+        for i, layer in enumerate(layers):
+            setattr(self, str(i), layer)
+        self.layers = list(layers)  # the same objects, for iteration (a list is not a Module: not walked twice)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dy, input_grad=True):
+        for i in range(len(self.layers) - 1, -1, -1):
+            dy = self.layers[i].backward(dy, input_grad=input_grad or i > 0)
+        return dy
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+
+def state_dict_to_numpy(state):
+    """{name: numpy array}: what `np.savez` writes and `torch.from_numpy` reads."""
+    return {k: to_numpy(v) for k, v in state.items()}

@@ -1,0 +1,137 @@
+"""Training: `fit` runs epochs of SGD over mini-batches, `evaluate` measures loss and accuracy.
+
+One epoch of `fit`:
+    lr ← schedule(epoch)                       (or per iteration for 1-cycle)
+    for each shuffled batch:  logits = model.forward(x);  L = CE(logits, y)
+                              model.zero_grad();  model.backward(dL/dlogits);  optimizer.step()
+    evaluate on the test set, append a row to `history`, call the callbacks, write log and checkpoint.
+
+Losses and correct counts are summed on the device and read once per epoch, so the GPU never waits for
+the host inside an epoch. A NaN or infinite loss stops the run with `TrainingDiverged` (the last good
+checkpoint stays on disk).
+"""
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from .backend import get_array_module, synchronize
+from .checkpoint import load_checkpoint, save_checkpoint, write_json
+from .data import batches, epoch_order
+from .errors import MinidiError
+from .nn import SoftmaxCrossEntropy
+
+
+class TrainingDiverged(MinidiError):
+    """The loss became NaN or infinite."""
+
+
+def evaluate(model, x, y, batch_size=1000):
+    """(mean loss, accuracy) of `model` in eval mode over (x, y); the mode is restored afterwards."""
+    was_training = model.training
+    model.eval()
+    loss_fn = SoftmaxCrossEntropy()
+    xp = get_array_module(x)
+    total_loss, correct = xp.zeros((), dtype=np.float64), xp.zeros((), dtype=np.int64)
+    for xb, yb in batches(x, y, batch_size):
+        logits = model.forward(xb)
+        total_loss += loss_fn.forward(logits, yb) * len(yb)
+        correct += (logits.argmax(axis=1) == yb).sum()
+    model.train(was_training)
+    return float(total_loss) / len(y), int(correct) / len(y)
+
+
+def summarize(history, last=5):
+    """Best test accuracy and mean ± std (population std) of the last `last` epochs' test accuracy."""
+    accs = [row["test_acc"] for row in history]
+    if not accs:
+        return {}
+    tail = accs[-last:]
+    return {"best_test_acc": max(accs), f"last{last}_mean": float(np.mean(tail)), f"last{last}_std": float(np.std(tail))}
+
+
+def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callbacks=(), out_dir=None,
+        resume=False, quiet=True, meta=None, eval_batch_size=1000):
+    """Train `model` for `epochs` epochs; return the history (one dict per epoch).
+
+    data: {'train': (x, y), 'test': (x, y)} already on the model's device.
+    callbacks: objects with optional `on_start(model, history)` (before epoch 0, e.g. to measure "epoch 0")
+               and `on_epoch_end(model, row)` (may add entries to the epoch's row).
+    out_dir: when given, writes `log.jsonl` (a line per epoch), `checkpoint.npz` every epoch (atomic) and
+             `model.npz` at the end; with resume=True continues from `checkpoint.npz` if present.
+    """
+    import click
+
+    x_train, y_train = data["train"]
+    x_test, y_test = data["test"]
+    xp = get_array_module(x_train)
+    loss_fn = SoftmaxCrossEntropy()
+    history, start_epoch = [], 0
+    ckpt = os.path.join(out_dir, "checkpoint.npz") if out_dir else None
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+        if resume and os.path.isfile(ckpt):
+            saved = load_checkpoint(ckpt, model, optimizer)
+            history, start_epoch = saved["history"], saved["epoch"] + 1
+            if not quiet:
+                click.echo(f"resuming from {ckpt} after epoch {saved['epoch']}", err=True)
+    if start_epoch == 0:
+        for cb in callbacks:
+            if hasattr(cb, "on_start"):
+                cb.on_start(model, history)
+    n_batches = math.ceil(len(x_train) / batch_size)
+    model.train()
+    for epoch in range(start_epoch, epochs):
+        t0 = time.perf_counter()
+        if not schedule.per_iteration:
+            optimizer.lr = schedule(epoch)
+        order = epoch_order(len(x_train), seed, epoch)
+        total_loss, correct = xp.zeros((), dtype=np.float64), xp.zeros((), dtype=np.int64)
+        with click.progressbar(batches(x_train, y_train, batch_size, order), length=n_batches, file=sys.stderr,
+                               label=f"epoch {epoch + 1}/{epochs}", hidden=quiet) as bar:
+            for i, (xb, yb) in enumerate(bar):
+                if schedule.per_iteration:
+                    t = epoch + i / n_batches
+                    optimizer.lr = schedule(t)
+                    momentum = schedule.momentum(t)
+                    if momentum is not None:
+                        optimizer.momentum = momentum
+                logits = model.forward(xb)
+                loss = loss_fn.forward(logits, yb)
+                optimizer.zero_grad()
+                model.backward(loss_fn.backward(), input_grad=False)
+                optimizer.step()
+                total_loss += loss * len(yb)
+                correct += (logits.argmax(axis=1) == yb).sum()
+        train_loss = float(total_loss) / len(y_train)
+        if not math.isfinite(train_loss):
+            where = f"; the last good state is {ckpt}" if ckpt and os.path.isfile(ckpt) else ""
+            raise TrainingDiverged(f"the training loss became {train_loss} in epoch {epoch}{where}")
+        test_loss, test_acc = evaluate(model, x_test, y_test, eval_batch_size)
+        synchronize(xp)
+        row = {"epoch": epoch, "lr": optimizer.lr, "train_loss": train_loss, "train_acc": int(correct) / len(y_train),
+               "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
+        for cb in callbacks:
+            if hasattr(cb, "on_epoch_end"):
+                cb.on_epoch_end(model, row)
+        history.append(row)
+        if not quiet:
+            click.echo(f"epoch {epoch + 1}/{epochs}  lr {row['lr']:.4g}  loss {train_loss:.4f}  "
+                       f"train {row['train_acc']:.4f}  test {test_acc:.4f}  ({row['seconds']:.1f}s)", err=True)
+        if out_dir:
+            _write_log(out_dir, history)
+            save_checkpoint(ckpt, model, optimizer, {"epoch": epoch, "history": history, **(meta or {})})
+    return history
+
+
+def _write_log(out_dir, history):
+    """log.jsonl: one JSON object per epoch; rewritten whole (atomically), so a resumed run never repeats lines."""
+    from .data.download import atomic_write_bytes
+    atomic_write_bytes(os.path.join(out_dir, "log.jsonl"),
+                       "".join(json.dumps(row) + "\n" for row in history).encode())
+
+
+__all__ = ["fit", "evaluate", "summarize", "TrainingDiverged", "write_json"]

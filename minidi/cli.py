@@ -156,5 +156,36 @@ def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
     click.echo(json.dumps({"model": model_name, "dataset": dataset, "test_loss": loss, "test_acc": acc}))
 
 
+@main.command()
+@click.option("--model", "model_name", default="mlp7-linear", show_default=True, help="mlp7-linear, mlp7-relu or lenet300-100.")
+@click.option("--epochs", default=90, show_default=True, type=click.IntRange(min=1),
+              help="Pretraining and finetuning epochs (the LR tables are scaled to it).")
+@click.option("--long", is_flag=True, help="Finetune 900 epochs with the long schedules.")
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Finetuning seeds per arm.")
+@click.option("--pr", default=None, type=float, help="Pruning ratio of the finetuning arms (default 0.8 linear, 0.9 ReLU).")
+@click.option("--prs", default="0,0.1,0.3,0.5,0.7,0.9", show_default=True, help="Ratios of the JSV-vs-PR sweep.")
+@click.option("--probe", default=1000, show_default=True, type=click.IntRange(min=1), help="Training images for the JSV.")
+@click.option("--out", "out_dir", default=None, help="Results folder (default: results/isometry-<model>).")
+@click.option("--cache", default=None, help="Folder of cached pretrained models (default: ~/.cache/minidi/pretrained).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted experiment in --out.")
+@click.option("--quiet", is_flag=True)
+@device_option
+@data_dir_option
+@friendly
+def isometry(model_name, epochs, long, seeds, pr, prs, probe, out_dir, cache, resume, quiet, device, data_dir):
+    """The core study: pruning breaks dynamical isometry, a larger LR repairs it, OrthP restores it."""
+    from .experiments import isometry as study
+    from .models import PRESETS
+    if model_name not in PRESETS:
+        raise MinidiError(f"unknown model {model_name!r}: choose one of {', '.join(sorted(PRESETS))}")
+    try:
+        ratios = [float(p) for p in prs.split(",") if p.strip()]
+    except ValueError:
+        raise MinidiError(f"--prs must be comma-separated numbers, got {prs!r}") from None
+    summary = study.run(model_name, out_dir or os.path.join("results", f"isometry-{model_name}"), epochs, long, seeds,
+                        pr, ratios, device, data_dir, probe, resume, quiet, cache)
+    click.echo(os.path.join(out_dir or os.path.join("results", f"isometry-{model_name}"), "report.md"))
+
+
 if __name__ == "__main__":
     main()

@@ -59,7 +59,8 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
 
     data: {'train': (x, y), 'test': (x, y)} already on the model's device.
     callbacks: objects with optional `on_start(model, history)` (before epoch 0, e.g. to measure "epoch 0")
-               and `on_epoch_end(model, row)` (may add entries to the epoch's row).
+               `before_step(model)` (after each backward, before the optimizer step: regularizers add to the
+               gradients here) and `on_epoch_end(model, row)` (may add entries to the epoch's row).
     out_dir: when given, writes `log.jsonl` (a line per epoch), `checkpoint.npz` every epoch (atomic) and
              `model.npz` at the end; with resume=True continues from `checkpoint.npz` if present.
     """
@@ -83,6 +84,7 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
             if hasattr(cb, "on_start"):
                 cb.on_start(model, history)
     n_batches = math.ceil(len(x_train) / batch_size)
+    step_hooks = [cb.before_step for cb in callbacks if hasattr(cb, "before_step")]
     model.train()
     for epoch in range(start_epoch, epochs):
         t0 = time.perf_counter()
@@ -103,6 +105,8 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
                 loss = loss_fn.forward(logits, yb)
                 optimizer.zero_grad()
                 model.backward(loss_fn.backward(), input_grad=False)
+                for hook in step_hooks:
+                    hook(model)
                 optimizer.step()
                 total_loss += loss * len(yb)
                 correct += (logits.argmax(axis=1) == yb).sum()

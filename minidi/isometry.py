@@ -1,0 +1,155 @@
+"""Dynamical-isometry tools: OrthP, orthogonal init, approximate isometry, and the TPP regularizer.
+
+OrthP (exact isometry recovery), for every weight matrix W (conv kernels flattened to (out, in·kh·kw)):
+    A = Wᵀ if W is wide else W;  A = Q R (reduced QR);  Q[:, j] *= sign(R[j, j]);  W ← gain · (Qᵀ or Q).
+For a linear MLP whose widths never grow after the first layer every W_l has orthonormal rows from layer 1 on
+(and W_1 has too when it is wide), so J Jᵀ = W_L ⋯ W_1 W_1ᵀ ⋯ W_Lᵀ = I: every Jacobian singular value is 1.
+"""
+import math
+
+import numpy as np
+
+from .backend import get_array_module, to_device, device_of
+from .nn.init import orthogonal, orthogonalize
+from .prune.structured import kept_units, l1_scores, weight_layers
+from .prune.spec import parse_spec
+
+
+def _matrix(w):
+    """A weight array as a matrix (out, fan-in): conv kernels (out, in, kh, kw) are flattened (a view)."""
+    return w.reshape(w.shape[0], -1)
+
+
+def orthp(model, gain=1.0):
+    """Replace every weight matrix by gain × its sign-fixed QR orthonormal factor, in place; biases untouched.
+
+    gain: 1 for linear networks, √2 for ReLU networks. Masks, if any, are re-applied (which of course breaks
+    exact orthogonality of a masked matrix). Returns the model.
+    """
+    for layer in weight_layers(model):
+        w = layer.weight
+        q = orthogonalize(_matrix(w.data).astype(get_array_module(w.data).float64))
+        w.data = (gain * q).astype(w.data.dtype).reshape(w.shape)
+        w.apply_mask()
+    return model
+
+
+def orthogonal_init(model, gain=1.0, seed=0):
+    """Re-draw every weight matrix as a random (semi-)orthogonal matrix times gain (biases kept)."""
+    rng = np.random.default_rng(seed)
+    device = None
+    for layer in weight_layers(model):
+        device = device or device_of(layer.weight.data)
+        w = orthogonal(layer.weight.shape, rng, gain, dtype=layer.weight.data.dtype)
+        layer.weight.data = to_device(w, device)
+        layer.weight.apply_mask()
+    return model
+
+
+def isometry_loss(w):
+    """‖W Wᵀ − I‖²_F for a wide (or square) W, ‖Wᵀ W − I‖²_F for a tall one; returns (loss, dloss/dW).
+
+    d/dW ‖W Wᵀ − I‖² = 4 (W Wᵀ − I) W;   d/dW ‖Wᵀ W − I‖² = 4 W (Wᵀ W − I).
+    """
+    xp = get_array_module(w)
+    if w.shape[0] <= w.shape[1]:
+        e = w @ w.T - xp.eye(w.shape[0], dtype=w.dtype)
+        return float((e * e).sum()), 4 * e @ w
+    e = w.T @ w - xp.eye(w.shape[1], dtype=w.dtype)
+    return float((e * e).sum()), 4 * w @ e
+
+
+def approximate_isometry(model, steps=10000, lr=1e-3, tol=1e-6, check_every=100):
+    """Lee et al. (ICLR 2020): per layer, minimise ‖W Wᵀ − I‖²_F with Adam, re-applying the mask each step.
+
+    Stops a layer early when its loss falls below tol. Returns {layer index: (initial loss, final loss, steps)}.
+    """
+    from .nn import Parameter
+    from .optim import Adam
+    out = {}
+    for i, layer in enumerate(weight_layers(model)):
+        w = layer.weight
+        shadow = Parameter(_matrix(w.data))              # a (out, fan-in) view of the same data
+        if w.mask is not None:
+            shadow.mask = w.mask.reshape(shadow.shape)
+        opt = Adam([shadow], lr=lr)
+        first = last = isometry_loss(shadow.data)[0]
+        step = 0
+        for step in range(1, steps + 1):
+            loss, grad = isometry_loss(shadow.data)
+            shadow.grad = shadow.mask * grad if shadow.mask is not None else grad
+            opt.step()                              # Adam re-applies the mask after the update
+            if step % check_every == 0:
+                last = loss
+                if loss < tol:
+                    break
+        last = isometry_loss(shadow.data)[0]
+        w.data = shadow.data.reshape(w.shape)
+        out[i] = (first, last, step)
+    return out
+
+
+class TPPRegularizer:
+    """Trainability-preserving pruning (Wang & Fu, ICLR 2023), as a `fit` callback acting before each step.
+
+    The units to prune are chosen by L1 once (`spec`), and kept fixed. For each pruned layer, with
+    G = W Wᵀ and T = G with the pruned rows and columns zeroed (a constant), the loss gains
+        1000·λ · mean((G − T)²)     → gradient 1000·λ · 4 (G − T) W / n²   (n = rows of W)
+    and the pruned rows of W and b get the extra gradient λ·W (a growing L2 penalty). λ grows by `step`
+    every `every` iterations up to `lam_max`. After training, remove the pruned units with `prune_neurons`.
+    """
+
+    def __init__(self, model, spec, step=1e-4, every=10, lam_max=1.0, gram_weight=1000.0):
+        layers = weight_layers(model)
+        ratios = parse_spec(spec, len(layers))
+        self.pruned = {}
+        for i, layer in enumerate(layers):
+            if ratios[i] > 0:
+                keep = kept_units(l1_scores(layer.weight.data), ratios[i])
+                gone = np.setdiff1d(np.arange(layer.weight.shape[0]), keep)
+                self.pruned[i] = gone
+        self.step_size, self.every, self.lam_max, self.gram_weight = step, every, lam_max, gram_weight
+        self.iteration = 0
+
+    @property
+    def lam(self):
+        return min(self.lam_max, self.step_size * (self.iteration // self.every))
+
+    def penalty_and_grads(self, model):
+        """(penalty value, {layer index: (dW, db)}) at the current λ — also used by the tests."""
+        lam, total, grads = self.lam, 0.0, {}
+        layers = weight_layers(model)
+        for i, gone in self.pruned.items():
+            layer = layers[i]
+            w = _matrix(layer.weight.data)
+            xp = get_array_module(w)
+            g = w @ w.T
+            keep = xp.ones(w.shape[0], dtype=w.dtype)
+            keep[xp.asarray(gone)] = 0
+            e = g - g * keep[:, None] * keep[None, :]        # G − T: nonzero only in pruned rows/columns
+            n2 = e.size
+            total += self.gram_weight * lam * float((e * e).sum()) / n2
+            dw = self.gram_weight * lam * 4 * (e @ w) / n2
+            dw += lam * w * (1 - keep)[:, None]                 # growing L2 on the pruned rows
+            total += 0.5 * lam * float(((w * (1 - keep)[:, None]) ** 2).sum())
+            db = None
+            if layer.bias is not None:
+                db = lam * layer.bias.data * (1 - keep)
+                total += 0.5 * lam * float(((layer.bias.data * (1 - keep)) ** 2).sum())
+            grads[i] = (dw.reshape(layer.weight.shape), db)
+        return total, grads
+
+    def before_step(self, model):
+        """Add the regularizer's gradients to the parameters' grads (called by `fit` after backward)."""
+        _, grads = self.penalty_and_grads(model)
+        layers = weight_layers(model)
+        for i, (dw, db) in grads.items():
+            layers[i].weight.accumulate(dw)
+            if db is not None:
+                layers[i].bias.accumulate(db)
+        self.iteration += 1
+
+
+def gain_for(model):
+    """√2 for ReLU networks, 1 otherwise (the OrthP gain of the paper)."""
+    return math.sqrt(2.0) if getattr(model, "act", None) == "relu" else 1.0

@@ -100,8 +100,9 @@ class TPPRegularizer:
     """
 
     def __init__(self, model, spec, step=1e-4, every=10, lam_max=1.0, gram_weight=1000.0):
-        layers = weight_layers(model)
-        ratios = parse_spec(spec, len(layers))
+        plan = model.pruning_plan()
+        layers = [e.layer for e in plan]
+        ratios = parse_spec(spec, plan)
         self.pruned = {}
         for i, layer in enumerate(layers):
             if ratios[i] > 0:

@@ -80,7 +80,8 @@ def test_eval_with_the_wrong_model_is_a_clear_error(tmp_path):
 
 def test_console_script_error_has_no_traceback():
     p = subprocess.run([sys.executable, "-m", "minidi.cli", "train", "--model", "nope"], capture_output=True, text=True)
-    assert p.returncode == 1 and p.stderr.strip() == "Error: unknown model 'nope': choose one of lenet300-100, mlp7-linear, mlp7-relu"
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1
+    assert p.stderr.startswith("Error: unknown model 'nope': choose one of ") and "mlp7-linear" in p.stderr
 
 
 def test_info_reports_backend_and_data():

@@ -70,7 +70,9 @@ def test_paper_spec_on_mlp7():
     ("0-7:0.5", "model has weight layers 0..6"),
     ("6:0.5", "output layer"),
     ("0-5", "malformed pruning spec"),
-    ("a:0.5", "malformed pruning spec"),
+    ("a:0.5", "pattern 'a' matches no weight layer"),
+    ("0-x:0.5", "malformed pruning spec"),
+    ("0:abc", "is not a number"),
     ({9: 0.5}, "model has weight layers 0..6"),
 ])
 def test_bad_specs_are_clear_errors(spec, message):

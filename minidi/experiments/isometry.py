@@ -72,6 +72,7 @@ def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=90, long=Fa
                     dense, arm, spec, gain, data, x_probe, ft_epochs, seed, os.path.join(out_dir, "arms", f"{arm}-s{seed}"),
                     bar)
     summary = dict(config=config, device=device, pretrained=pre, dense_jsv=jsv_stats(spectra["dense"]),
+                   linear=bool(getattr(dense, "is_linear", False)),
                    sweep=sweep, arms=arms, widths=pruned.widths, seconds=time.perf_counter() - t_start)
     write_outputs(out_dir, summary, spectra)
     log(f"done in {summary['seconds']:.1f} s: {os.path.join(out_dir, 'report.md')}")

@@ -122,7 +122,8 @@ def claims(summary):
         f"PR {sweep[-1]['pr']} is {means[0] / means[-1]:.3g}× below PR {sweep[0]['pr']}).",
         f"- After OrthP every JSV equals 1: max abs(s−1) over the sweep {dev:.2g}; at PR {summary['config']['pr']} "
         f"mean {orth0[0]['mean']:.6g}, min {orth0[0]['min']:.6g}, max {orth0[0]['max']:.6g} "
-        f"({yes(dev < 1e-4)} within 1e-4).",
+        f"({yes(dev < 1e-4)} within 1e-4"
+        + ("" if summary.get("linear") else "; OrthP guarantees this only for linear networks") + ").",
         f"- LR 0.01 recovers mean JSV faster than LR 0.001: {yes(faster)} (epochs {at}: "
         + ", ".join(f"{curve['lr0.01'][e]:.3g} vs {curve['lr0.001'][e]:.3g}" for e in at) + ").",
         f"- Final accuracy (last-5 mean): " + ", ".join(f"{a} {v:.4f}" for a, v in final.items()) + "; "

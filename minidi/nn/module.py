@@ -82,8 +82,8 @@ class Module:
         return self
 
     def astype(self, dtype):
-        """Cast every parameter and buffer (e.g. to float64 for gradient checks); returns self."""
-        return self.apply_arrays(lambda a: a.astype(dtype))
+        """Cast every floating parameter and buffer (e.g. to float64 for gradient checks); returns self."""
+        return self.apply_arrays(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
 
     def state_dict(self):
         """{name: array} of parameters then buffers, PyTorch names and layouts, in layer order (device arrays)."""

@@ -1,40 +1,72 @@
-"""Per-layer pruning ratios, written like "0-5:0.8,6:0": layers are the model's weight layers, counted from 0."""
+"""Per-layer pruning ratios: "0-5:0.8,6:0" by weight-layer index (from 0, in forward order), or by name
+pattern, "layer*.conv1:0.5" (shell-style, matched against the names of `model.pruning_plan()`)."""
+from fnmatch import fnmatch
+
 from ..errors import MinidiError
 
+OUTPUT_LAYER = "it is the output layer, whose neurons (the classes) are never pruned"
 
-def parse_spec(spec, n_layers):
-    """{layer index: ratio} from a string ("0-5:0.8,6:0") or a dict; every ratio in [0, 1).
 
-    Layers not named get ratio 0. The last weight layer (the classes) may only get 0.
-    """
+def _items(spec):
     if isinstance(spec, dict):
-        items = [(str(k), v) for k, v in spec.items()]
+        return [(str(k), v) for k, v in spec.items()]
+    items = []
+    for part in filter(None, str(spec).replace(" ", "").split(",")):
+        key, sep, ratio = part.rpartition(":")
+        if not sep or not key:
+            raise MinidiError(f"malformed pruning spec {spec!r}: expected entries like \"0-5:0.8\", got {part!r}")
+        items.append((key, ratio))
+    return items
+
+
+def _layers(key, names, spec):
+    """The indices a key names: "3", "0-5" or a name pattern."""
+    lo, dash, hi = key.partition("-")
+    if lo.isdigit() and dash and not hi.isdigit():
+        raise MinidiError(f"malformed pruning spec {spec!r}: bad layer range {key!r}")
+    if lo.isdigit() and (not dash or hi.isdigit()):
+        first, last = int(lo), int(hi or lo)
+        for i in (first, last):
+            if not 0 <= i < len(names):
+                raise MinidiError(f"pruning spec names layer {i}, but the model has weight layers 0..{len(names) - 1}")
+        return list(range(first, last + 1))
+    if not any(c.isalpha() or c in "*?[" for c in key):
+        raise MinidiError(f"malformed pruning spec {spec!r}: bad layer {key!r}")
+    hits = [i for i, n in enumerate(names) if fnmatch(n, key)]
+    if not hits:
+        raise MinidiError(f"pruning spec pattern {key!r} matches no weight layer (they are: {', '.join(names)})")
+    return hits
+
+
+def parse_spec(spec, plan):
+    """{layer index: ratio} for every weight layer of `plan` (a model's pruning plan, or a layer count).
+
+    Every ratio must be in [0, 1); layers not named get 0; naming a layer that cannot be pruned (the output
+    layer, or on ResNets any conv but the first of a block) with a ratio above 0 is an error.
+    """
+    if isinstance(plan, int):                       # a bare layer count: the last one is the output layer
+        names, blocked = [str(i) for i in range(plan)], {plan - 1: OUTPUT_LAYER}
     else:
-        items = []
-        for part in filter(None, str(spec).replace(" ", "").split(",")):
-            layers, sep, ratio = part.partition(":")
-            if not sep:
-                raise MinidiError(f"malformed pruning spec {spec!r}: expected entries like \"0-5:0.8\", got {part!r}")
-            items.append((layers, ratio))
+        names = [e.name for e in plan]
+        blocked = {i: e.why for i, e in enumerate(plan) if not e.prunable}
     ratios = {}
-    for layers, ratio in items:
-        lo, _, hi = layers.partition("-")
+    for key, ratio in _items(spec):
         try:
-            first, last = int(lo), int(hi or lo)
             ratio = float(ratio)
         except ValueError:
-            raise MinidiError(f"malformed pruning spec {spec!r}: bad entry {layers}:{ratio}") from None
+            raise MinidiError(f"malformed pruning spec {spec!r}: ratio {ratio!r} of {key} is not a number") from None
         if not 0 <= ratio < 1:
-            raise MinidiError(f"pruning ratio {ratio} for layer {layers} must be in [0, 1)")
-        for i in range(first, last + 1):
-            if not 0 <= i < n_layers:
-                raise MinidiError(f"pruning spec names layer {i}, but the model has weight layers 0..{n_layers - 1}")
+            raise MinidiError(f"pruning ratio {ratio} for layer {key} must be in [0, 1)")
+        for i in _layers(key, names, spec):
             ratios[i] = ratio
-    if ratios.get(n_layers - 1, 0) > 0:
-        raise MinidiError(f"layer {n_layers - 1} is the output layer: its neurons (the classes) are never pruned")
-    return {i: ratios.get(i, 0.0) for i in range(n_layers)}
+    for i, ratio in ratios.items():
+        if ratio > 0 and i in blocked:
+            raise MinidiError(f"layer {i} ({names[i]}) cannot be pruned: {blocked[i]}")
+    return {i: ratios.get(i, 0.0) for i in range(len(names))}
 
 
-def uniform_spec(ratio, n_layers):
-    """Every weight layer but the output layer at `ratio` (the protocol of the JSV-vs-PR figure)."""
-    return f"0-{n_layers - 2}:{ratio},{n_layers - 1}:0" if n_layers > 1 else f"0:0"
+def uniform_spec(ratio, n_layers, layers=None):
+    """Layers `first..last` (default: every layer but the output layer) at `ratio`, the rest at 0."""
+    first, last = layers or (0, n_layers - 2)
+    parts = [f"{first}-{last}:{ratio}"] if last >= first else []
+    return ",".join(parts + [f"{i}:0" for i in range(n_layers) if not first <= i <= last]) or "0:0"

@@ -1,20 +1,24 @@
 """L1 neuron/filter pruning with physical removal: the result is a smaller, dense network.
 
-Score of output unit j of a weight layer = mean |W[j, ...]| (its L1 norm over fan-in). In a layer pruned at
-ratio PR, the n = min(ceil(PR·n_out), n_out − 1) units with the smallest scores are removed: the surviving rows
-of W_l and entries of b_l are kept, and the matching *columns* of W_{l+1}. All scores are computed on the
-original weights, before anything is removed.
+Score of output unit j of a weight layer = mean |W[j, ...]| (its L1 norm over fan-in: the incoming weights
+of a neuron, or a filter's (in, kh, kw) kernel). In a layer pruned at ratio PR, the
+n = min(ceil(PR·n_out), n_out − 1) units with the smallest scores are removed. Removal follows the model's
+pruning plan (`minidi.prune.plan`): the surviving rows of W_l and entries of b_l, the matching channels of a
+BatchNorm after it, and the matching inputs of the next layer (columns of a Linear, input channels of a
+Conv2d, or blocks of H·W columns of a Linear after a Flatten). All scores come from the original weights.
 """
 import copy
 import math
+
+import numpy as np
 
 from ..backend import get_array_module, to_numpy
 from .spec import parse_spec
 
 
 def weight_layers(model):
-    """The layers whose weights are pruned, in order (Linear layers of an MLP)."""
-    return model.linear_layers()
+    """Every weight layer (Linear or Conv2d) of a model, in forward order."""
+    return [entry.layer for entry in model.pruning_plan()]
 
 
 def l1_scores(weight):
@@ -32,7 +36,6 @@ def kept_units(scores, ratio):
 
     Ties are broken by index (a stable sort), so the choice is deterministic on every backend.
     """
-    import numpy as np
     scores = to_numpy(scores)
     n = n_to_prune(ratio, len(scores))
     removed = np.argsort(scores, kind="stable")[:n]
@@ -40,31 +43,41 @@ def kept_units(scores, ratio):
 
 
 def prune_neurons(model, spec):
-    """A new, physically smaller copy of `model` with the lowest-L1 units of each layer removed (see module doc).
+    """A new, physically smaller copy of `model` with the lowest-L1 units of each layer removed (see above).
 
-    spec: "0-5:0.8,6:0" or {layer index: ratio}; layers counted over the weight layers from 0.
-    The model itself is left untouched.
+    spec: "0-5:0.8,6:0", "layer*.conv1:0.5" or {layer index: ratio}; layers are the weight layers of
+    `model.pruning_plan()`, counted from 0. The model itself is left untouched.
     """
-    layers = weight_layers(model)
-    ratios = parse_spec(spec, len(layers))
-    keep = [kept_units(l1_scores(layer.weight.data), ratios[i]) for i, layer in enumerate(layers)]  # originals
+    plan = model.pruning_plan()
+    ratios = parse_spec(spec, plan)
+    keep = {i: kept_units(l1_scores(e.layer.weight.data), ratios[i]) for i, e in enumerate(plan) if ratios[i] > 0}
     pruned = copy.deepcopy(model)
-    new_layers = weight_layers(pruned)
-    for i, layer in enumerate(new_layers):
-        xp = get_array_module(layer.weight.data)
-        rows = xp.asarray(keep[i])
-        _select(layer.weight, rows, axis=0)
-        if layer.bias is not None:
-            _select(layer.bias, rows, axis=0)
-        if i + 1 < len(new_layers):
-            _select(new_layers[i + 1].weight, rows, axis=1)    # the next layer loses the matching inputs
+    new_plan = pruned.pruning_plan()
+    for i, rows in keep.items():
+        entry = new_plan[i]
+        _select(entry.layer.weight, rows, axis=0)
+        if entry.layer.bias is not None:
+            _select(entry.layer.bias, rows, axis=0)
+        if entry.bn is not None:
+            _select(entry.bn.weight, rows, axis=0)
+            _select(entry.bn.bias, rows, axis=0)
+            entry.bn.running_mean = entry.bn.running_mean[_index(entry.bn.running_mean, rows)]
+            entry.bn.running_var = entry.bn.running_var[_index(entry.bn.running_var, rows)]
+        if entry.next is not None:                 # the consumer loses the matching inputs
+            columns = (rows[:, None] * entry.group + np.arange(entry.group)).ravel()
+            _select(entry.next.weight, columns, axis=1)
     pruned.zero_grad()
     return pruned
+
+
+def _index(array, rows):
+    return get_array_module(array).asarray(rows)
 
 
 def _select(param, index, axis):
     """Keep only `index` along `axis` of a parameter's data (and mask); contiguous copies."""
     xp = get_array_module(param.data)
+    index = xp.asarray(index)
     param.data = xp.ascontiguousarray(xp.take(param.data, index, axis=axis))
     if param.mask is not None:
         param.mask = xp.ascontiguousarray(xp.take(param.mask, index, axis=axis))

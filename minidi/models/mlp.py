@@ -1,13 +1,10 @@
-"""Model builders and the named presets of the studies.
-
-Every model is built on the host from a seeded NumPy generator (the same seed gives the same weights on
-CPU and GPU) and then moved with `minidi.backend.to_device`.
-"""
+"""Multi-layer perceptrons: MLP-7-Linear/ReLU of the core study, LeNet-300-100."""
 import numpy as np
 
-from .errors import MinidiError
-from .nn import ACTIVATIONS, Linear, Module, Sequential
-from .nn import init as initializers
+from ..errors import MinidiError
+from ..nn import ACTIVATIONS, Linear, Module, Sequential
+from ..nn import init as initializers
+from ..prune.plan import chain_plan
 
 
 class MLP(Module):
@@ -32,6 +29,9 @@ class MLP(Module):
 
     def linear_layers(self):
         return [m for m in self.layers.layers if isinstance(m, Linear)]
+
+    def pruning_plan(self):
+        return chain_plan([(f"layers.{i}", m) for i, m in enumerate(self.layers.layers)])
 
     @property
     def widths(self):
@@ -84,24 +84,3 @@ def mlp(depth, width, act="relu", in_dim=1024, n_classes=10, init="default", see
             layers.append(ACTIVATIONS[act]())
     return MLP(layers, act)
 
-
-PRESETS = {
-    "mlp7-linear": dict(builder=mlp, depth=7, width=100, act="linear", in_dim=1024, n_classes=10),
-    "mlp7-relu": dict(builder=mlp, depth=7, width=100, act="relu", in_dim=1024, n_classes=10),
-    "lenet300-100": dict(builder=mlp, depth=3, width=[300, 100], act="relu", in_dim=784, n_classes=10),
-}
-
-# What input each preset expects: the MNIST preprocessing follows from it (32×32 resize or 28×28).
-INPUT_SIZE = {"mlp7-linear": 32, "mlp7-relu": 32, "lenet300-100": 28}
-
-
-def build(name, **overrides):
-    """Build a preset by name, e.g. build("mlp7-relu", seed=1); keyword overrides replace preset fields."""
-    if name not in PRESETS:
-        raise MinidiError(f"unknown model {name!r}: choose one of {', '.join(sorted(PRESETS))}")
-    spec = dict(PRESETS[name])
-    builder = spec.pop("builder")
-    spec.update(overrides)
-    model = builder(**spec)
-    model.name = name
-    return model

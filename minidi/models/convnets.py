@@ -1,0 +1,112 @@
+"""Plain convolutional networks: LeNet-5 (as the core study defines it), CIFAR VGG-11/16/19, conv4.
+
+A `ConvNet` is `features` (a Sequential of conv/BN/activation/pool layers), a flatten, and `classifier`
+(a Linear or a Sequential), so the state_dict names are those of the PyTorch model written with the same
+attributes: `features.0.weight`, `features.1.running_mean`, `classifier.weight`, ...
+"""
+import numpy as np
+
+from ..errors import MinidiError
+from ..nn import ACTIVATIONS, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
+from ..nn import init as initializers
+from ..prune.plan import chain_plan
+
+
+class ConvNet(Module):
+    """x (N, C, H, W) → features → flatten → classifier → logits (N, classes)."""
+
+    def __init__(self, features, classifier, act="relu"):
+        self.act = act
+        self.features = features
+        self.flatten = Flatten()
+        self.classifier = classifier
+
+    def forward(self, x):
+        return self.classifier.forward(self.flatten.forward(self.features.forward(x)))
+
+    def backward(self, dy, input_grad=True):
+        return self.features.backward(self.flatten.backward(self.classifier.backward(dy)), input_grad)
+
+    def pruning_plan(self):
+        named = [(f"features.{i}", m) for i, m in enumerate(self.features.layers)]
+        if isinstance(self.classifier, Sequential):
+            named += [(f"classifier.{i}", m) for i, m in enumerate(self.classifier.layers)]
+        else:
+            named.append(("classifier", self.classifier))
+        return chain_plan(named)
+
+    def __repr__(self):
+        return f"ConvNet({len(self.pruning_plan())} weight layers, act={self.act})"
+
+
+class Init:
+    """Draws the weights of one model: Kaiming-normal (fan_in) weights, PyTorch's default biases."""
+
+    def __init__(self, seed, act="relu", dtype=np.float32, init="kaiming-normal"):
+        if init not in initializers.INITIALIZERS:
+            raise MinidiError(f"unknown init {init!r}: choose one of {', '.join(initializers.INITIALIZERS)}")
+        self.rng, self.act, self.dtype, self.init = np.random.default_rng(seed), act, dtype, init
+
+    def weight(self, shape):
+        if self.init == "kaiming-normal":
+            gain = "relu" if self.act == "relu" else "linear"
+            return initializers.kaiming_normal(shape, self.rng, nonlinearity=gain, mode="fan_in", dtype=self.dtype)
+        return initializers.INITIALIZERS[self.init](shape, self.rng, dtype=self.dtype)
+
+    def bias(self, shape):
+        return initializers.bias_uniform(initializers.fans(shape)[0], shape[0], self.rng, self.dtype)
+
+    def conv(self, cin, cout, k, stride=1, padding=0, bias=True):
+        shape = (cout, cin, k, k)
+        return Conv2d(self.weight(shape), self.bias(shape) if bias else None, stride, padding)
+
+    def linear(self, fan_in, fan_out):
+        shape = (fan_out, fan_in)
+        return Linear(self.weight(shape), self.bias(shape))
+
+    def bn(self, channels):
+        return BatchNorm2d(channels, dtype=self.dtype)
+
+
+def lenet5(act="relu", in_channels=1, n_classes=10, seed=0, dtype=np.float32, init="kaiming-normal"):
+    """conv1 6@5×5 → act → maxpool 2 → conv2 16@5×5 → act → maxpool 2 → conv3 120@5×5 → act → flatten →
+    fc1 120→84 → act → fc2 84→10, on 32×32 input. act = "linear" keeps the max-pools (piecewise linear)."""
+    if act not in ACTIVATIONS:
+        raise MinidiError(f"unknown activation {act!r}")
+    a = ACTIVATIONS[act]
+    i = Init(seed, act, dtype, init)
+    features = Sequential(i.conv(in_channels, 6, 5), a(), MaxPool2d(2), i.conv(6, 16, 5), a(), MaxPool2d(2),
+                          i.conv(16, 120, 5), a())
+    return ConvNet(features, Sequential(i.linear(120, 84), a(), i.linear(84, n_classes)), act)
+
+
+VGG_CONFIGS = {
+    11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
+}
+
+
+def vgg(depth=16, in_channels=3, n_classes=10, seed=0, dtype=np.float32, init="kaiming-normal"):
+    """CIFAR VGG: 3×3 convs (no bias) each followed by BatchNorm and ReLU, 2×2 max-pools, one Linear 512→classes."""
+    if depth not in VGG_CONFIGS:
+        raise MinidiError(f"VGG depth must be one of {sorted(VGG_CONFIGS)}, got {depth}")
+    i = Init(seed, "relu", dtype, init)
+    layers, c = [], in_channels
+    for v in VGG_CONFIGS[depth]:
+        if v == "M":
+            layers.append(MaxPool2d(2))
+        else:
+            layers += [i.conv(c, v, 3, padding=1, bias=False), i.bn(v), ReLU()]
+            c = v
+    return ConvNet(Sequential(*layers), i.linear(512, n_classes))
+
+
+def conv4(in_channels=3, n_classes=10, seed=0, dtype=np.float32, init="kaiming-normal"):
+    """A small CNN for 32×32 input: (conv-BN-ReLU)×2 → maxpool → (conv-BN-ReLU)×2 → maxpool → Linear 64·8·8→classes."""
+    i = Init(seed, "relu", dtype, init)
+    features = Sequential(i.conv(in_channels, 32, 3, padding=1, bias=False), i.bn(32), ReLU(),
+                          i.conv(32, 32, 3, padding=1, bias=False), i.bn(32), ReLU(), MaxPool2d(2),
+                          i.conv(32, 64, 3, padding=1, bias=False), i.bn(64), ReLU(),
+                          i.conv(64, 64, 3, padding=1, bias=False), i.bn(64), ReLU(), MaxPool2d(2))
+    return ConvNet(features, i.linear(64 * 8 * 8, n_classes))

@@ -7,7 +7,9 @@ devices explicitly: `resolve_device` (the user's choice), `to_device` (moving a 
 Randomness always comes from a NumPy generator on the host (`rng`), and arrays are moved to the device after
 they are drawn, so one seed gives bit-identical initial weights and data order on the CPU and the GPU.
 """
+import ctypes
 import os
+import sys
 
 import numpy as np
 
@@ -19,6 +21,28 @@ try:  # CuPy is an optional extra: `pip install "minidi[gpu]"`.
     import cupy as _cupy
 except Exception:  # ImportError, or a broken CUDA install that fails at import
     _cupy = None
+
+
+def keep_freed_memory():
+    """Ask glibc to keep freed blocks of up to 32 MiB for reuse instead of returning them to the OS.
+
+    Array code allocates the same large temporaries every step. By default glibc serves blocks above
+    128 KiB with fresh mmap'd pages and unmaps them when freed, so every step pays page faults on first
+    touch: in the conv layers this made a matrix product 6x slower than the same product on warm memory.
+    With mmap threshold 32 MiB (glibc's maximum) and a 1 GiB trim threshold the memory is reused.
+    Linux/glibc only; elsewhere, or with MINIDI_NO_MALLOPT=1 set, nothing is changed. Returns True if set.
+    """
+    if os.environ.get("MINIDI_NO_MALLOPT") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+    except (OSError, AttributeError):                   # not glibc (e.g. musl): leave the allocator alone
+        return False
+
+
+MALLOPT = keep_freed_memory()
 
 
 def cupy_or_none():

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..backend import get_array_module
+from .im2col import batch_major_view, channel_major
 from .module import Module
 from .parameter import Parameter
 
@@ -9,14 +10,14 @@ from .parameter import Parameter
 class _BatchNorm(Module):
     """y = γ · (x − μ) / √(σ² + ε) + β, per channel.
 
-    Training: μ, σ² are the batch statistics over `axes` (σ² biased); the running estimates follow
+    Training: μ, σ² are the batch statistics of each channel (σ² biased); the running estimates follow
     r ← (1 − m)·r + m·batch value, with the *unbiased* variance, as PyTorch does. Eval: μ, σ² = running ones.
-    Backward (training), with x̂ = (x − μ)/√(σ² + ε), n values per channel and g = dy·γ:
-        dx = (g − mean(g) − x̂ · mean(g · x̂)) / √(σ² + ε);   dγ = Σ dy·x̂;   dβ = Σ dy.
-    In eval mode μ, σ² are constants: dx = g / √(σ² + ε).
+    Backward (training), with x̂ = (x − μ)/√(σ² + ε), M values per channel, s = γ/√(σ² + ε):
+        dγ = Σ dy·x̂;   dβ = Σ dy;   dx = s · (dy − dβ/M − x̂ · dγ/M).
+    In eval mode μ, σ² are constants: dx = s · dy.
+    All of it runs on a (C, M) view of the channel-major memory (`channels`), one row per channel.
     """
 
-    axes = ()
     buffer_names = ("running_mean", "running_var", "num_batches_tracked")
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float32):
@@ -31,37 +32,37 @@ class _BatchNorm(Module):
     def num_features(self):
         return self.weight.shape[0]
 
-    def _shape(self, v, ndim):
-        return v.reshape((1, -1) + (1,) * (ndim - 2))
-
     def forward(self, x):
         xp = get_array_module(x)
+        xc = self.channels(x)                                                 # (C, M)
         if self.training:
-            mean, var = x.mean(axis=self.axes), x.var(axis=self.axes)
-            n = x.size // self.num_features
-            m = self.momentum
+            mean, var = xc.mean(axis=1), xc.var(axis=1)
+            m, n = self.momentum, xc.shape[1]
             self.running_mean = (1 - m) * self.running_mean + m * mean.astype(self.running_mean.dtype)
             self.running_var = (1 - m) * self.running_var + m * (var * n / max(n - 1, 1)).astype(self.running_var.dtype)
             self.num_batches_tracked = self.num_batches_tracked + 1
         else:
             mean, var = self.running_mean, self.running_var
-        self.inv_std = self._shape(1 / xp.sqrt(var + self.eps), x.ndim)
-        self.xhat = (x - self._shape(mean, x.ndim)) * self.inv_std            # kept for backward
-        self.used_batch_stats = self.training
-        return self.xhat * self._shape(self.weight.data, x.ndim) + self._shape(self.bias.data, x.ndim)
+        self.inv_std = 1 / xp.sqrt(var + self.eps)
+        self.xhat = (xc - mean[:, None]) * self.inv_std[:, None]              # kept for backward
+        self.used_batch_stats, self.x_shape = self.training, x.shape
+        return self.restore(self.xhat * self.weight.data[:, None] + self.bias.data[:, None])
 
     def backward(self, dy, input_grad=True):
+        xp = get_array_module(dy)
+        dyc = self.channels(dy)
+        dgamma = xp.einsum("cm,cm->c", dyc, self.xhat)
+        dbeta = dyc.sum(axis=1)
         if self.weight.requires_grad:
-            self.weight.accumulate((dy * self.xhat).sum(axis=self.axes))
-            self.bias.accumulate(dy.sum(axis=self.axes))
+            self.weight.accumulate(dgamma)
+            self.bias.accumulate(dbeta)
         if not input_grad:
             return None
-        g = dy * self._shape(self.weight.data, dy.ndim)
+        s = (self.weight.data * self.inv_std)[:, None]
         if not self.used_batch_stats:
-            return g * self.inv_std
-        mean_g = g.mean(axis=self.axes, keepdims=True)
-        mean_gx = (g * self.xhat).mean(axis=self.axes, keepdims=True)
-        return (g - mean_g - self.xhat * mean_gx) * self.inv_std
+            return self.restore(dyc * s)
+        m = dyc.shape[1]
+        return self.restore((dyc - self.xhat * (dgamma / m)[:, None] - (dbeta / m)[:, None]) * s)
 
     def __repr__(self):
         return f"{type(self).__name__}({self.num_features})"
@@ -69,9 +70,19 @@ class _BatchNorm(Module):
 
 class BatchNorm1d(_BatchNorm):
     """x: (N, C), statistics over N."""
-    axes = (0,)
+
+    def channels(self, x):
+        return x.T                                     # (C, N), a view
+
+    def restore(self, a):
+        return a.T
 
 
 class BatchNorm2d(_BatchNorm):
     """x: (N, C, H, W), statistics over N, H and W."""
-    axes = (0, 2, 3)
+
+    def channels(self, x):
+        return channel_major(x).reshape(x.shape[1], -1)     # (C, N·H·W); free for conv outputs
+
+    def restore(self, a):
+        return batch_major_view(a.reshape(self.x_shape[1], self.x_shape[0], *self.x_shape[2:]))

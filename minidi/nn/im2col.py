@@ -1,55 +1,121 @@
 """im2col and col2im: turning a convolution into one matrix product, and its adjoint.
 
-For an input x (N, C, H, W), a kernel of size (kh, kw), stride s and zero padding p, the output has
-Ho = (H + 2p − kh)//s + 1 rows and Wo columns. Every output pixel (n, i, j) sees the window
-x_pad[n, :, i·s : i·s+kh, j·s : j·s+kw]. `windows` returns all of them as a *view* of shape
-(N, Ho, Wo, C, kh, kw) made with strides (no copying, no loops); reshaping that view to a matrix
-(N·Ho·Wo, C·kh·kw) is the one copy im2col makes.
+Shapes are PyTorch's: x (N, C, H, W). For a kernel (kh, kw), stride s and zero padding p the output has
+Ho = (H + 2p − kh)//s + 1 rows and Wo columns, and output pixel (n, y, x) sees the window
+x_pad[n, :, y·s : y·s+kh, x·s : x·s+kw].
 
-col2im is the adjoint: each window's gradient is added back to where the window came from. Windows
-overlap, so it loops over the kh·kw kernel offsets (9 or 25 strided slice-adds over the whole batch),
-never over pixels.
+Memory layout (the one speed decision of the conv engine): the convolution layers keep their activations
+in *channel-major* memory, (C, N, H, W) order, and hand them on as transposed views with the logical shape
+(N, C, H, W). Then
+  * `windows` is a strided view (kh, kw, C, N, Ho, Wo) whose last three axes are whole (N, Ho, Wo) planes,
+    so im2col's one copy moves long contiguous runs;
+  * the matrix product W·cols yields (O, N·Ho·Wo), which already *is* the next activation in
+    channel-major order: no transpose;
+  * col2im adds each kernel offset's (C, N, Ho, Wo) block with contiguous reads and writes.
+Rows of cols are ordered (i, j, c): kernel offset first, then channel; `Conv2d` reorders W to match.
+col2im loops over the kh·kw kernel offsets (9 or 25 slice-adds over the whole batch), never over pixels.
+
+Stride 1 has a faster form, `im2col_rows`/`col2im_rows`: flatten each padded image to one row of Hp·Wp
+values; the windows of kernel offset (i, j) for *all* Ho·Wp positions (y, x) are then one contiguous run
+starting at i·Wp + j. Columns x ≥ Wo are wrap-around junk, computed and dropped (Wp/Wo − 1 extra work),
+but every copy and add moves runs of Ho·Wp values instead of Wo — several times faster in NumPy.
 """
 from ..backend import get_array_module
 
 
-def out_size(size, k, stride, padding):
-    return (size + 2 * padding - k) // stride + 1
+def channel_major(x):
+    """x (N, C, H, W) as a contiguous (C, N, H, W) array: free when x is already a view of one."""
+    return get_array_module(x).ascontiguousarray(x.transpose(1, 0, 2, 3))
 
 
-def pad(x, padding, value=0.0):
-    """Zero-pad (or `value`-pad) the last two axes of x (N, C, H, W) by `padding` on every side."""
+def batch_major_view(a):
+    """(C, N, H, W) memory → the logical (N, C, H, W) array, as a view (no copy)."""
+    return a.transpose(1, 0, 2, 3)
+
+
+def padded(xc, padding, value=0.0):
+    """Pad the spatial axes of a channel-major array (C, N, H, W) by `padding` on every side."""
     if padding == 0:
-        return x
-    xp = get_array_module(x)
-    return xp.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=value)
+        return xc
+    xp = get_array_module(xc)
+    c, n, h, w = xc.shape
+    out = xp.full((c, n, h + 2 * padding, w + 2 * padding), value, dtype=xc.dtype)
+    out[:, :, padding:padding + h, padding:padding + w] = xc
+    return out
 
 
-def windows(x_padded, kh, kw, stride):
-    """All (kh, kw) windows of x_padded (N, C, Hp, Wp) at the given stride: a view (N, Ho, Wo, C, kh, kw)."""
-    xp = get_array_module(x_padded)
-    n, c, hp, wp = x_padded.shape
+def windows(xc, kh, kw, stride):
+    """All (kh, kw) windows of a channel-major (C, N, Hp, Wp) array: a strided view (kh, kw, C, N, Ho, Wo)."""
+    xp = get_array_module(xc)
+    c, n, hp, wp = xc.shape
     ho, wo = (hp - kh) // stride + 1, (wp - kw) // stride + 1
-    sn, sc, sh, sw = x_padded.strides
+    sc, sn, sh, sw = xc.strides
     return xp.lib.stride_tricks.as_strided(
-        x_padded, shape=(n, ho, wo, c, kh, kw), strides=(sn, sh * stride, sw * stride, sc, sh, sw))
+        xc, shape=(kh, kw, c, n, ho, wo), strides=(sh, sw, sc, sn, sh * stride, sw * stride))
 
 
-def im2col(x, kh, kw, stride, padding):
-    """cols (N·Ho·Wo, C·kh·kw): row r holds the window of output pixel r, in (c, i, j) order like W[o]."""
-    xp = get_array_module(x)
-    w = windows(xp.ascontiguousarray(pad(x, padding)), kh, kw, stride)
-    n, ho, wo = w.shape[:3]
-    return w.reshape(n * ho * wo, -1), (ho, wo)
+def im2col_cm(xc, kh, kw, stride, padding, value=0.0):
+    """cols (kh·kw·C, N·Ho·Wo) of a channel-major xc (C, N, H, W): column r holds the window of output
+    pixel r, rows in (i, j, c) order. Returns cols and (Ho, Wo)."""
+    w = windows(padded(xc, padding, value), kh, kw, stride)
+    ho, wo = w.shape[-2:]
+    return w.reshape(kh * kw * w.shape[2], -1), (ho, wo)
+
+
+def col2im_cm(dcols, c, n, h, w, kh, kw, stride, padding, ho, wo):
+    """The adjoint of im2col_cm: dcols (kh·kw·C, N·Ho·Wo) → dx (C, N, H, W), channel-major, summing the
+    gradients of overlapping windows."""
+    xp = get_array_module(dcols)
+    d = dcols.reshape(kh, kw, c, n, ho, wo)
+    dx = xp.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=dcols.dtype)
+    for i in range(kh):                          # kernel offsets only, each a whole-batch slice-add
+        for j in range(kw):
+            dx[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride] += d[i, j]
+    return dx[:, :, padding:padding + h, padding:padding + w] if padding else dx
+
+
+def im2col(x, kh, kw, stride, padding, value=0.0):
+    """im2col_cm of a logical (N, C, H, W) array."""
+    return im2col_cm(channel_major(x), kh, kw, stride, padding, value)
 
 
 def col2im(dcols, x_shape, kh, kw, stride, padding, ho, wo):
-    """The adjoint of im2col: dcols (N·Ho·Wo, C·kh·kw) → dx (N, C, H, W), summing overlapping windows."""
-    xp = get_array_module(dcols)
+    """col2im_cm, returned as a logical (N, C, H, W) view."""
     n, c, h, w = x_shape
-    d = dcols.reshape(n, ho, wo, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)   # (N, C, kh, kw, Ho, Wo), a view
-    dx = xp.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=dcols.dtype)
-    for i in range(kh):                         # kernel offsets only: kh·kw slice-adds over the whole batch
+    return batch_major_view(col2im_cm(dcols, c, n, h, w, kh, kw, stride, padding, ho, wo))
+
+
+def _flat_padded(xc, padding, kw):
+    """(C, N, Hp·Wp + kw − 1): each zero-padded image flattened, with kw − 1 zeros after it so that the
+    last window run stays inside the row."""
+    xp = get_array_module(xc)
+    c, n, h, w = xc.shape
+    hp, wp = h + 2 * padding, w + 2 * padding
+    buf = xp.zeros((c, n, hp * wp + kw - 1), dtype=xc.dtype)
+    buf[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, padding:padding + h, padding:padding + w] = xc
+    return buf, hp, wp
+
+
+def im2col_rows(xc, kh, kw, padding):
+    """Stride-1 im2col over full padded rows: cols (kh·kw·C, N·Ho·Wp); columns with x ≥ Wo are junk."""
+    xp = get_array_module(xc)
+    buf, hp, wp = _flat_padded(xc, padding, kw)
+    c, n = xc.shape[:2]
+    ho = hp - kh + 1
+    sc, sn, sp = buf.strides
+    runs = xp.lib.stride_tricks.as_strided(buf, shape=(kh, kw, c, n, ho * wp), strides=(wp * sp, sp, sc, sn, sp))
+    return runs.reshape(kh * kw * c, n * ho * wp), (ho, wp)
+
+
+def col2im_rows(dcols, c, n, h, w, kh, kw, padding):
+    """The adjoint of im2col_rows (junk columns of dcols must be 0): dx (C, N, H, W), channel-major."""
+    xp = get_array_module(dcols)
+    hp, wp = h + 2 * padding, w + 2 * padding
+    ho = hp - kh + 1
+    d = dcols.reshape(kh, kw, c, n, ho * wp)
+    buf = xp.zeros((c, n, hp * wp + kw - 1), dtype=dcols.dtype)
+    for i in range(kh):
         for j in range(kw):
-            dx[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride] += d[:, :, i, j]
-    return dx[:, :, padding:padding + h, padding:padding + w] if padding else dx
+            start = i * wp + j
+            buf[:, :, start:start + ho * wp] += d[i, j]
+    return buf[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, padding:padding + h, padding:padding + w]

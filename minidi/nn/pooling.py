@@ -1,19 +1,16 @@
 """Pooling and reshaping layers: MaxPool2d, AvgPool2d, GlobalAvgPool2d, Flatten."""
 from ..backend import get_array_module
-from .im2col import col2im, pad, windows
+from .im2col import batch_major_view, channel_major, col2im, padded, windows
 from .module import Module
-
-
-def _channels_first(a):
-    """(N, Ho, Wo, C) → (N, C, Ho, Wo), contiguous."""
-    return get_array_module(a).ascontiguousarray(a.transpose(0, 3, 1, 2))
 
 
 class MaxPool2d(Module):
     """y[n, c, i, j] = max of the (k×k) window at (i·s, j·s) of x (padded with −inf).
 
-    x: (N, C, H, W) -> y: (N, C, Ho, Wo). The gradient flows to the first maximal entry of each window
-    (the argmax, as in PyTorch); col2im adds it back where windows overlap.
+    x: (N, C, H, W) -> y: (N, C, Ho, Wo). The k·k kernel offsets are strided views of the input (no copy),
+    so the max is k·k − 1 elementwise `maximum`s of whole views. The gradient goes to the first maximal
+    entry of each window (as PyTorch's argmax does): in backward, offset r receives dy where its view
+    equals y and no earlier offset did; col2im adds the offsets back where windows overlap.
     """
 
     def __init__(self, kernel_size=2, stride=None, padding=0):
@@ -21,19 +18,25 @@ class MaxPool2d(Module):
 
     def forward(self, x):
         xp = get_array_module(x)
-        w = windows(xp.ascontiguousarray(pad(x, self.padding, -xp.inf)), self.k, self.k, self.stride)
-        n, ho, wo, c = w.shape[:4]
-        flat = w.reshape(n, ho, wo, c, self.k * self.k)          # one copy: every window as a row
-        self.argmax = flat.argmax(axis=-1)                       # (N, Ho, Wo, C), kept for backward
-        self.x_shape = x.shape
-        return _channels_first(xp.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0])
+        w = windows(padded(channel_major(x), self.padding, -xp.inf), self.k, self.k, self.stride)
+        y = w[0, 0].copy()                                                    # (C, N, Ho, Wo)
+        for r in range(1, self.k * self.k):
+            xp.maximum(y, w[r // self.k, r % self.k], out=y)
+        self.w, self.y, self.x_shape = w, y, x.shape                          # kept for backward
+        return batch_major_view(y)
 
     def backward(self, dy, input_grad=True):
         xp = get_array_module(dy)
-        n, ho, wo, c = self.argmax.shape
-        onehot = self.argmax[..., None] == xp.arange(self.k * self.k)              # (N, Ho, Wo, C, k·k)
-        dwin = onehot * dy.transpose(0, 2, 3, 1)[..., None]
-        return col2im(dwin.reshape(n * ho * wo, -1), self.x_shape, self.k, self.k, self.stride, self.padding, ho, wo)
+        dyc = channel_major(dy)
+        taken = xp.zeros(self.y.shape, dtype=bool)
+        dcols = xp.empty((self.k * self.k,) + self.y.shape, dtype=dy.dtype)
+        for r in range(self.k * self.k):
+            hit = self.w[r // self.k, r % self.k] == self.y
+            hit &= ~taken                                                     # first maximal entry only
+            taken |= hit
+            xp.multiply(hit, dyc, out=dcols[r])
+        return col2im(dcols.reshape(self.k * self.k, -1), self.x_shape, self.k, self.k, self.stride,
+                      self.padding, *self.y.shape[2:])
 
     def __repr__(self):
         return f"MaxPool2d({self.k}, stride={self.stride})"
@@ -46,17 +49,19 @@ class AvgPool2d(Module):
         self.k, self.stride, self.padding = kernel_size, stride or kernel_size, padding
 
     def forward(self, x):
-        w = windows(get_array_module(x).ascontiguousarray(pad(x, self.padding)), self.k, self.k, self.stride)
-        self.x_shape, self.out_hw = x.shape, w.shape[1:3]
-        return _channels_first(w.mean(axis=(4, 5)))
+        w = windows(padded(channel_major(x), self.padding), self.k, self.k, self.stride)
+        y = w[0, 0].copy()
+        for r in range(1, self.k * self.k):                                   # sum of the k·k offset views
+            y += w[r // self.k, r % self.k]
+        y /= self.k * self.k
+        self.x_shape, self.out_hw = x.shape, y.shape[2:]
+        return batch_major_view(y)
 
     def backward(self, dy, input_grad=True):
         xp = get_array_module(dy)
-        n, c = dy.shape[:2]
-        ho, wo = self.out_hw
-        share = dy.transpose(0, 2, 3, 1)[..., None, None] / (self.k * self.k)      # each input gets 1/k² of dy
-        dwin = xp.broadcast_to(share, (n, ho, wo, c, self.k, self.k))
-        return col2im(dwin.reshape(n * ho * wo, -1), self.x_shape, self.k, self.k, self.stride, self.padding, ho, wo)
+        share = channel_major(dy).reshape(1, -1) / (self.k * self.k)           # each input gets 1/k² of dy
+        dcols = xp.broadcast_to(share, (self.k * self.k, share.shape[1]))
+        return col2im(dcols, self.x_shape, self.k, self.k, self.stride, self.padding, *self.out_hw)
 
     def __repr__(self):
         return f"AvgPool2d({self.k}, stride={self.stride})"

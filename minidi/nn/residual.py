@@ -8,7 +8,8 @@ class ZeroPadShortcut(Module):
     """Option A: subsample by the stride and zero-pad the new channels (no parameters).
 
     x: (N, C_in, H, W) -> (N, C_out, H/s, W/s) with x[:, :, ::s, ::s] in channels lo .. lo+C_in,
-    lo = (C_out − C_in) // 2, as the CIFAR ResNets of the original paper.
+    lo = (C_out − C_in) // 2, as the CIFAR ResNets of the original paper. The output is channel-major in
+    memory, like a convolution's (see `minidi.nn.im2col`), so adding it to the main path stays contiguous.
     """
 
     def __init__(self, in_planes, planes, stride):
@@ -19,7 +20,7 @@ class ZeroPadShortcut(Module):
         xp = get_array_module(x)
         self.x_shape = x.shape
         sub = x[:, :, ::self.stride, ::self.stride]
-        out = xp.zeros((x.shape[0], self.planes) + sub.shape[2:], dtype=x.dtype)
+        out = xp.zeros((self.planes, x.shape[0]) + sub.shape[2:], dtype=x.dtype).transpose(1, 0, 2, 3)
         out[:, self.lo:self.lo + self.in_planes] = sub
         return out
 

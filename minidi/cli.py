@@ -58,17 +58,18 @@ def info(device, data_dir):
     click.echo(f"MNIST: {found[0] if found else 'not found (would download to ' + dirs[-1] + ')'}")
 
 
-def _load_data(dataset, model_name, data_dir, dtype, device, seed=0):
+def _load_data(dataset, model_name, data_dir, dtype, device, seed=0, synthetic_samples=2400):
     from .backend import to_device
     from .data import load_dataset
-    from .models import INPUT_SIZE
-    data = load_dataset(dataset, data_dir, resize_to=INPUT_SIZE.get(model_name, 32), dtype=dtype, seed=seed)
+    from .models import INPUT
+    data = load_dataset(dataset, data_dir, INPUT[model_name], dtype=dtype, seed=seed,
+                        synthetic_samples=synthetic_samples)
     return {split: (to_device(x, device), to_device(y, device)) for split, (x, y) in data.items()}
 
 
 @main.command()
 @click.option("--model", "model_name", default="mlp7-linear", show_default=True, help="Model preset.")
-@click.option("--dataset", default="mnist", show_default=True, help="mnist or synthetic.")
+@click.option("--dataset", default="mnist", show_default=True, help="mnist, cifar10, cifar100 or synthetic.")
 @click.option("--epochs", default=90, show_default=True, type=click.IntRange(min=1))
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--lr", "lr_text", default="0:0.01,30:0.001,60:0.0001", show_default=True,
@@ -76,8 +77,13 @@ def _load_data(dataset, model_name, data_dir, dtype, device, seed=0):
 @click.option("--momentum", default=0.9, show_default=True, type=float)
 @click.option("--nesterov", is_flag=True, help="Nesterov momentum.")
 @click.option("--weight-decay", default=1e-4, show_default=True, type=float, help="On every parameter, biases too.")
-@click.option("--init", default="default", show_default=True, help="default (PyTorch), kaiming-normal, xavier-uniform, xavier-normal, orthogonal.")
+@click.option("--init", default="default", show_default=True,
+              help="default (the preset's: PyTorch's for MLPs, kaiming-normal for CNNs), kaiming-uniform, kaiming-normal, xavier-uniform, xavier-normal, orthogonal.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Initial weights and data order.")
+@click.option("--augment/--no-augment", default=None,
+              help="Random crop (padding 4) and flip of training images (default: on for CIFAR).")
+@click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=6),
+              help="Training images of --dataset synthetic (50000 matches CIFAR's size).")
 @click.option("--dtype", default="float32", type=click.Choice(list(DTYPES)), show_default=True)
 @click.option("--out", "out_dir", default=None, help="Output folder (default: runs/<model>-<dataset>-s<seed>).")
 @click.option("--resume", is_flag=True, help="Continue from the output folder's checkpoint.")
@@ -85,24 +91,33 @@ def _load_data(dataset, model_name, data_dir, dtype, device, seed=0):
 @device_option
 @data_dir_option
 @friendly
-def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, weight_decay, init, seed, dtype,
-          out_dir, resume, quiet, device, data_dir):
+def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, weight_decay, init, seed, augment,
+          synthetic_samples, dtype, out_dir, resume, quiet, device, data_dir):
     """Train a model; writes config.json, log.jsonl, checkpoint.npz, model.npz and results.json to --out."""
     from . import models, optim, train as training
     from .backend import resolve_device, to_device
     from .schedules import parse_schedule
     device = resolve_device(device)
+    from .data import random_crop_flip
     schedule = parse_schedule(lr_text, epochs)
-    model = to_device(models.build(model_name, seed=seed, init=init, dtype=DTYPES[dtype]), device)
+    build_args = dict(seed=seed, dtype=DTYPES[dtype]) if init == "default" else dict(seed=seed, init=init, dtype=DTYPES[dtype])
+    model = to_device(models.build(model_name, **build_args), device)
+    augment = dataset.startswith("cifar") if augment is None else augment
     out_dir = out_dir or os.path.join("runs", f"{model_name}-{dataset}-s{seed}")
     config = dict(model=model_name, dataset=dataset, epochs=epochs, batch_size=batch_size, lr=str(lr_text),
-                  momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, init=init, seed=seed, dtype=dtype)
+                  momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, init=init, seed=seed,
+                  augment=augment, dtype=dtype)
+    if dataset == "synthetic":
+        config["synthetic_samples"] = synthetic_samples
     _check_out_dir(out_dir, config, resume)
-    data = _load_data(dataset, model_name, data_dir, DTYPES[dtype], device, seed)
+    data = _load_data(dataset, model_name, data_dir, DTYPES[dtype], device, seed, synthetic_samples)
+    if augment and data["train"][0].ndim != 4:
+        raise MinidiError("--augment needs image input (N, C, H, W); this model takes flat vectors")
     opt = optim.SGD(model.parameters(), lr=schedule(0), momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
     training.write_json(os.path.join(out_dir, "config.json"), {**config, "device": device, "minidi": __version__})
     history = training.fit(model, opt, schedule, data, epochs, batch_size, seed=seed, out_dir=out_dir,
-                           resume=resume, quiet=quiet, meta={"config": config})
+                           resume=resume, quiet=quiet, meta={"config": config},
+                           augment=random_crop_flip if augment else None)
     from .checkpoint import save_weights
     save_weights(os.path.join(out_dir, "model.npz"), model)
     results = {**training.summarize(history), "final_test_acc": history[-1]["test_acc"],

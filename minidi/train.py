@@ -54,7 +54,7 @@ def summarize(history, last=5):
 
 
 def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callbacks=(), out_dir=None,
-        resume=False, quiet=True, meta=None, eval_batch_size=1000):
+        resume=False, quiet=True, meta=None, eval_batch_size=1000, augment=None):
     """Train `model` for `epochs` epochs; return the history (one dict per epoch).
 
     data: {'train': (x, y), 'test': (x, y)} already on the model's device.
@@ -63,6 +63,8 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
                gradients here) and `on_epoch_end(model, row)` (may add entries to the epoch's row).
     out_dir: when given, writes `log.jsonl` (a line per epoch), `checkpoint.npz` every epoch (atomic) and
              `model.npz` at the end; with resume=True continues from `checkpoint.npz` if present.
+    augment: None, or f(x_batch, rng) -> x_batch applied to every training batch, with a generator seeded by
+             (seed, epoch) as the shuffling is (e.g. `minidi.data.random_crop_flip`).
     """
     import click
 
@@ -91,6 +93,7 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
         if not schedule.per_iteration:
             optimizer.lr = schedule(epoch)
         order = epoch_order(len(x_train), seed, epoch)
+        aug_rng = np.random.default_rng([int(seed), int(epoch), 1]) if augment else None
         total_loss, correct = xp.zeros((), dtype=np.float64), xp.zeros((), dtype=np.int64)
         with click.progressbar(batches(x_train, y_train, batch_size, order), length=n_batches, file=sys.stderr,
                                label=f"epoch {epoch + 1}/{epochs}", hidden=quiet) as bar:
@@ -101,6 +104,8 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
                     momentum = schedule.momentum(t)
                     if momentum is not None:
                         optimizer.momentum = momentum
+                if augment:
+                    xb = augment(xb, aug_rng)
                 logits = model.forward(xb)
                 loss = loss_fn.forward(logits, yb)
                 optimizer.zero_grad()

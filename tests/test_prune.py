@@ -129,7 +129,7 @@ def test_layer_report_counts():
     model = models.mlp(2, 4, "relu", in_dim=3, n_classes=2)
     model.linear_layers()[0].weight.set_mask(np.array([[1, 0, 0]] * 4, np.float32))
     rows = layer_report(model)
-    assert rows[0] == {"layer": 0, "shape": [4, 3], "params": 16, "nonzero": 8, "density": 0.5,
+    assert rows[0] == {"layer": 0, "name": "layers.0", "shape": [4, 3], "params": 16, "nonzero": 8, "density": 0.5,
                        "flops_dense": 12, "flops_effective": 4}
     assert rows[1]["flops_dense"] == rows[1]["flops_effective"] == 8
-    assert "| total | | 26 | 18 |" in format_report(rows)
+    assert "| total | | | 26 | 18 |" in format_report(rows)

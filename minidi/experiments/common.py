@@ -30,7 +30,7 @@ def scale_table(table, epochs, base=90):
 
 
 def load_data(model_name, device, data_dir=None, dataset="mnist"):
-    data = load_dataset(dataset, data_dir, resize_to=models.INPUT_SIZE.get(model_name, 32))
+    data = load_dataset(dataset, data_dir, models.INPUT[model_name])
     return {k: (to_device(x, device), to_device(y, device)) for k, (x, y) in data.items()}
 
 
@@ -46,7 +46,7 @@ def pretrained(model_name, data, device, epochs=90, seed=0, batch_size=100, data
     interrupted pretraining resumes.
     """
     config = dict(model=model_name, dataset=dataset, epochs=epochs, seed=seed, batch_size=batch_size,
-                  lr=scale_table(PAPER_TABLE, epochs), momentum=0.9, weight_decay=1e-4, init="default")
+                  lr=scale_table(PAPER_TABLE, epochs), momentum=0.9, weight_decay=1e-4, init="preset")
     key = hashlib.sha1(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
     folder = os.path.join(cache or os.path.join(cache_root(), "pretrained"), f"{model_name}-e{epochs}-s{seed}-{key}")
     model = to_device(models.build(model_name, seed=seed), device)

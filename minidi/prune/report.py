@@ -1,29 +1,50 @@
-"""A per-layer account of a (pruned) network: parameters, nonzero weights, density, dense and effective FLOPs.
+"""A per-layer account of a (pruned) network: parameters, nonzero, density, dense and effective FLOPs.
 
 FLOPs are counted as multiply-accumulates per input sample (the convention of the pruning literature):
-a Linear layer costs in·out, of which only the nonzero weights are effective.
+a Linear layer costs in·out; a Conv2d costs out·in·kh·kw per output pixel, Ho·Wo pixels. Effective FLOPs
+count only the nonzero weights. For conv layers the output size comes from one forward pass of a zero
+input of `input_shape` (C, H, W).
 """
-from ..backend import to_numpy
+import numpy as np
+
+from ..backend import get_array_module, to_numpy
+from ..nn import Conv2d
 
 
-def layer_report(model):
+def layer_report(model, input_shape=None):
+    plan = model.pruning_plan()
+    pixels = {}
+    if any(isinstance(e.layer, Conv2d) for e in plan):
+        if input_shape is None:
+            raise ValueError("layer_report of a conv model needs input_shape (C, H, W)")
+        xp = get_array_module(plan[0].layer.weight.data)
+        was_training = model.training
+        model.eval()
+        model.forward(xp.zeros((1,) + tuple(input_shape), dtype=plan[0].layer.weight.data.dtype))
+        model.train(was_training)
+        for e in plan:
+            if isinstance(e.layer, Conv2d):
+                ho, wo = e.layer._out_hw(*e.layer.xc.shape[2:])
+                pixels[id(e.layer)] = ho * wo
     rows = []
-    for i, layer in enumerate(model.linear_layers()):
+    for i, e in enumerate(plan):
+        layer = e.layer
         w = to_numpy(layer.weight.data)
-        params = w.size + (layer.bias.size if layer.bias is not None else 0)
-        nonzero = int((w != 0).sum()) + (int((to_numpy(layer.bias.data) != 0).sum()) if layer.bias is not None else 0)
-        rows.append({"layer": i, "shape": list(w.shape), "params": int(params), "nonzero": nonzero,
-                     "density": nonzero / params, "flops_dense": int(w.size), "flops_effective": int((w != 0).sum())})
+        b = to_numpy(layer.bias.data) if layer.bias is not None else np.zeros(0)
+        px = pixels.get(id(layer), 1)
+        rows.append({"layer": i, "name": e.name, "shape": list(w.shape), "params": int(w.size + b.size),
+                     "nonzero": int((w != 0).sum() + (b != 0).sum()), "density": float(((w != 0).sum() + (b != 0).sum()) / (w.size + b.size)),
+                     "flops_dense": int(w.size * px), "flops_effective": int((w != 0).sum() * px)})
     return rows
 
 
 def format_report(rows):
-    lines = ["| layer | shape | params | nonzero | density | FLOPs dense | FLOPs effective |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| layer | name | shape | params | nonzero | density | FLOPs dense | FLOPs effective |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['layer']} | {'×'.join(map(str, r['shape']))} | {r['params']} | {r['nonzero']} | "
+        lines.append(f"| {r['layer']} | {r['name']} | {'×'.join(map(str, r['shape']))} | {r['params']} | {r['nonzero']} | "
                      f"{r['density']:.4f} | {r['flops_dense']} | {r['flops_effective']} |")
     total = {k: sum(r[k] for r in rows) for k in ("params", "nonzero", "flops_dense", "flops_effective")}
-    lines.append(f"| total | | {total['params']} | {total['nonzero']} | {total['nonzero'] / total['params']:.4f} | "
+    lines.append(f"| total | | | {total['params']} | {total['nonzero']} | {total['nonzero'] / total['params']:.4f} | "
                  f"{total['flops_dense']} | {total['flops_effective']} |")
     return "\n".join(lines)

@@ -172,7 +172,8 @@ def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
 
 
 @main.command()
-@click.option("--model", "model_name", default="mlp7-linear", show_default=True, help="mlp7-linear, mlp7-relu or lenet300-100.")
+@click.option("--model", "model_name", default="mlp7-linear", show_default=True,
+              help="mlp7-linear, mlp7-relu, lenet300-100, lenet5-linear or lenet5-relu.")
 @click.option("--epochs", default=90, show_default=True, type=click.IntRange(min=1),
               help="Pretraining and finetuning epochs (the LR tables are scaled to it).")
 @click.option("--long", is_flag=True, help="Finetune 900 epochs with the long schedules.")
@@ -182,12 +183,14 @@ def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
 @click.option("--probe", default=1000, show_default=True, type=click.IntRange(min=1), help="Training images for the JSV.")
 @click.option("--out", "out_dir", default=None, help="Results folder (default: results/isometry-<model>).")
 @click.option("--cache", default=None, help="Folder of cached pretrained models (default: ~/.cache/minidi/pretrained).")
+@click.option("--sweep-only", is_flag=True, help="Only pretrain and measure mean JSV against PR (no finetuning arms).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted experiment in --out.")
 @click.option("--quiet", is_flag=True)
 @device_option
 @data_dir_option
 @friendly
-def isometry(model_name, epochs, long, seeds, pr, prs, probe, out_dir, cache, resume, quiet, device, data_dir):
+def isometry(model_name, epochs, long, seeds, pr, prs, probe, out_dir, cache, sweep_only, resume, quiet, device,
+             data_dir):
     """The core study: pruning breaks dynamical isometry, a larger LR repairs it, OrthP restores it."""
     from .experiments import isometry as study
     from .models import PRESETS
@@ -197,8 +200,10 @@ def isometry(model_name, epochs, long, seeds, pr, prs, probe, out_dir, cache, re
         ratios = [float(p) for p in prs.split(",") if p.strip()]
     except ValueError:
         raise MinidiError(f"--prs must be comma-separated numbers, got {prs!r}") from None
-    summary = study.run(model_name, out_dir or os.path.join("results", f"isometry-{model_name}"), epochs, long, seeds,
-                        pr, ratios, device, data_dir, probe, resume, quiet, cache)
+    if model_name not in study.DEFAULT_PR:
+        raise MinidiError(f"the isometry study runs on {', '.join(study.DEFAULT_PR)}, not {model_name}")
+    study.run(model_name, out_dir or os.path.join("results", f"isometry-{model_name}"), epochs, long, seeds,
+              pr, ratios, device, data_dir, probe, resume, quiet, cache, sweep_only)
     click.echo(os.path.join(out_dir or os.path.join("results", f"isometry-{model_name}"), "report.md"))
 
 

@@ -24,6 +24,7 @@ import click
 from .. import optim
 from ..backend import resolve_device, to_numpy
 from ..isometry import gain_for, orthp
+from ..models import STUDY_LAYERS
 from ..prune import prune_neurons, uniform_spec
 from ..prune.structured import weight_layers
 from ..schedules import parse_schedule
@@ -32,7 +33,7 @@ from ..train import evaluate, fit, summarize, write_json
 from .common import PAPER_TABLE, check_out_dir, echo, load_data, pretrained, scale_table, write_csv
 from .isometry_report import write_outputs
 
-DEFAULT_PR = {"mlp7-linear": 0.8, "mlp7-relu": 0.9, "lenet300-100": 0.9}
+DEFAULT_PR = {"mlp7-linear": 0.8, "mlp7-relu": 0.9, "lenet300-100": 0.9, "lenet5-linear": 0.9, "lenet5-relu": 0.9}
 DEFAULT_PRS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9)
 ARM_TABLES = {"lr0.01": PAPER_TABLE, "lr0.001": "0:0.001,45:0.0001"}   # written for 90 epochs
 ARMS = ("lr0.01", "lr0.001", "lr0.01+orthp", "lr0.001+orthp")
@@ -40,13 +41,18 @@ LONG_EPOCHS = 900
 
 
 def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=90, long=False, seeds=1, pr=None,
-        prs=DEFAULT_PRS, device=None, data_dir=None, probe=1000, resume=False, quiet=False, cache=None):
-    """Run the whole study into `out_dir`; returns the summary dict that report.md is written from."""
+        prs=DEFAULT_PRS, device=None, data_dir=None, probe=1000, resume=False, quiet=False, cache=None,
+        sweep_only=False):
+    """Run the whole study into `out_dir`; returns the summary dict that report.md is written from.
+
+    sweep_only: pretrain and measure JSV against PR, without the finetuning arms.
+    """
     device = resolve_device(device)
     pr = DEFAULT_PR.get(model_name, 0.8) if pr is None else float(pr)
     ft_epochs = LONG_EPOCHS if long else epochs
-    config = dict(study="isometry", model=model_name, epochs=epochs, finetune_epochs=ft_epochs, seeds=seeds, pr=pr,
-                  prs=[float(p) for p in prs], probe=probe, batch_size=100, momentum=0.9, weight_decay=1e-4)
+    config = dict(study="isometry", model=model_name, epochs=epochs, finetune_epochs=0 if sweep_only else ft_epochs,
+                  seeds=seeds, pr=pr, prs=[float(p) for p in prs], probe=probe, batch_size=100, momentum=0.9,
+                  weight_decay=1e-4)
     check_out_dir(out_dir, config, resume)
     log = echo(quiet)
     t_start = time.perf_counter()
@@ -57,16 +63,17 @@ def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=90, long=Fa
     n_layers = len(weight_layers(dense))
     log(f"dense {model_name}: test acc {pre['final_test_acc']:.4f}; measuring mean JSV against the pruning ratio")
 
-    sweep = jsv_vs_pr(dense, x_probe, data["test"], prs, gain, n_layers)
-    spec = uniform_spec(pr, n_layers)
+    layers = STUDY_LAYERS.get(model_name)                   # LeNet-5: conv1..conv3; MLPs: all but the output
+    sweep = jsv_vs_pr(dense, x_probe, data["test"], prs, gain, n_layers, layers)
+    spec = uniform_spec(pr, n_layers, layers)
     pruned = prune_neurons(dense, spec)
     spectra = {"dense": to_numpy(jsv(dense, x_probe)), f"L1 pruned (PR {pr})": to_numpy(jsv(pruned, x_probe)),
                f"L1 pruned + OrthP": to_numpy(jsv(orthp(copy.deepcopy(pruned), gain), x_probe))}
 
-    total = len(ARMS) * seeds * ft_epochs
     arms = {}
-    with click.progressbar(length=total, label="finetuning", file=None, hidden=quiet) as bar:
-        for arm in ARMS:
+    with click.progressbar(length=len(ARMS) * seeds * ft_epochs, label="finetuning", file=None,
+                           hidden=quiet or sweep_only) as bar:
+        for arm in () if sweep_only else ARMS:
             for seed in range(seeds):
                 arms.setdefault(arm, {})[seed] = finetune_arm(
                     dense, arm, spec, gain, data, x_probe, ft_epochs, seed, os.path.join(out_dir, "arms", f"{arm}-s{seed}"),
@@ -79,11 +86,11 @@ def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=90, long=Fa
     return summary
 
 
-def jsv_vs_pr(dense, x_probe, test, prs, gain, n_layers):
+def jsv_vs_pr(dense, x_probe, test, prs, gain, n_layers, layers=None):
     """For each PR: widths, test accuracy right after pruning, JSV stats after pruning and after OrthP."""
     rows = []
     for p in prs:
-        pruned = prune_neurons(dense, uniform_spec(p, n_layers))
+        pruned = prune_neurons(dense, uniform_spec(p, n_layers, layers))
         s_orth = jsv(orthp(copy.deepcopy(pruned), gain), x_probe)
         rows.append({"pr": float(p), "widths": pruned.widths, "test_acc": evaluate(pruned, *test)[1],
                      "pruned": jsv_stats(jsv(pruned, x_probe)), "orthp": jsv_stats(s_orth),

@@ -52,17 +52,19 @@ def write_outputs(out_dir, summary, spectra):
 def draw(out_dir, summary, spectra):
     c = summary["config"]
     name = f"{c['model']}, PR {c['pr']}"
-    jsv_series = {arm: _mean_over_seeds(s, jsv_curve) for arm, s in summary["arms"].items()}
-    acc_series = {arm: _mean_over_seeds(s, acc_curve) for arm, s in summary["arms"].items()}
-    return {
+    figures = {
         "mean JSV vs pruning ratio": plots.jsv_vs_pr(summary["sweep"], os.path.join(out_dir, "jsv_vs_pr.png"), c["model"]),
-        "mean JSV during finetuning": plots.curves(jsv_series, "jsv", os.path.join(out_dir, "jsv_vs_epoch.png"),
-                                                   "mean JSV", name, log=True),
-        "test accuracy during finetuning": plots.curves(acc_series, "acc", os.path.join(out_dir, "acc_vs_epoch.png"),
-                                                        "test accuracy", name),
         "singular values before/after pruning and OrthP": plots.sv_histogram(
             spectra, os.path.join(out_dir, "sv_hist.png"), name),
     }
+    if summary["arms"]:
+        jsv_series = {arm: _mean_over_seeds(s, jsv_curve) for arm, s in summary["arms"].items()}
+        acc_series = {arm: _mean_over_seeds(s, acc_curve) for arm, s in summary["arms"].items()}
+        figures["mean JSV during finetuning"] = plots.curves(
+            jsv_series, "jsv", os.path.join(out_dir, "jsv_vs_epoch.png"), "mean JSV", name, log=True)
+        figures["test accuracy during finetuning"] = plots.curves(
+            acc_series, "acc", os.path.join(out_dir, "acc_vs_epoch.png"), "test accuracy", name)
+    return figures
 
 
 def _checkpoints(epochs):
@@ -74,10 +76,11 @@ def report(summary, figures):
     epochs = c["finetune_epochs"]
     marks = _checkpoints(epochs)
     origin = "reused from the cache" if pre.get("cached") else "trained in %.0f s" % pre["seconds"]
+    finetune = (f"Finetuning: {epochs} epochs, {c['seeds']} seed(s), PR {c['pr']} → widths {summary['widths']}. "
+                if summary["arms"] else "Sweep only (no finetuning arms). ")
     lines = [f"# Dynamical isometry and pruning: {c['model']}", "",
              f"Dense model: {c['epochs']} epochs of pretraining, test accuracy {pre['final_test_acc']:.4f} "
-             f"({origin}). "
-             f"Finetuning: {epochs} epochs, {c['seeds']} seed(s), PR {c['pr']} → widths {summary['widths']}. "
+             f"({origin}). " + finetune +
              f"Device: {summary['device']}. Whole run: {summary['seconds']:.1f} s.", "",
              "## (a) Mean JSV against the pruning ratio", "",
              "| PR | widths | test acc after pruning | mean JSV | std | cond | mean JSV after OrthP | max abs(s−1) after OrthP |",
@@ -85,9 +88,10 @@ def report(summary, figures):
     for r in summary["sweep"]:
         lines.append(f"| {r['pr']} | {'-'.join(map(str, r['widths']))} | {r['test_acc']:.4f} | {r['pruned']['mean']:.4g} | "
                      f"{r['pruned']['std']:.3g} | {r['pruned']['cond']:.3g} | {r['orthp']['mean']:.6g} | {r['orthp_max_abs_dev']:.2g} |")
-    lines += ["", f"## (b) Finetuning at PR {c['pr']}", "",
-              "| arm | best test acc | last-5 mean ± std | " + " | ".join(f"mean JSV @ {e}" for e in marks) + " |",
-              "|---|---|---|" + "---|" * len(marks)]
+    if summary["arms"]:
+        lines += ["", f"## (b) Finetuning at PR {c['pr']}", "",
+                  "| arm | best test acc | last-5 mean ± std | " + " | ".join(f"mean JSV @ {e}" for e in marks) + " |",
+                  "|---|---|---|" + "---|" * len(marks)]
     for arm, per_seed in summary["arms"].items():
         best = np.mean([r["best_test_acc"] for r in per_seed.values()])
         last = np.mean([r["last5_mean"] for r in per_seed.values()])
@@ -109,17 +113,23 @@ def claims(summary):
     monotone = all(a > b for a, b in zip(means, means[1:]))
     dense = summary["dense_jsv"]["mean"]
     arms = summary["arms"]
+    yes = lambda b: "**yes**" if b else "**no**"  # noqa: E731
+    dev = max(r["orthp_max_abs_dev"] for r in sweep)
+    general = [
+        f"- Dense mean JSV well above 1: {yes(dense > 1.5)} (mean JSV {dense:.3g}).",
+        f"- Mean JSV falls monotonically with PR: {yes(monotone)} ({' → '.join(f'{m:.3g}' for m in means)}; "
+        f"PR {sweep[-1]['pr']} is {means[0] / means[-1]:.3g}× below PR {sweep[0]['pr']}).",
+    ]
+    if not arms:
+        return general + [f"- After OrthP every JSV equals 1: max abs(s−1) over the sweep {dev:.2g} "
+                          f"({yes(dev < 1e-4)} within 1e-4"
+                          + ("" if summary.get("linear") else "; OrthP guarantees this only for linear networks") + ")."]
     curve = {arm: dict(_mean_over_seeds(s, jsv_curve)) for arm, s in arms.items()}
     final = {arm: float(np.mean([r["last5_mean"] for r in s.values()])) for arm, s in arms.items()}
     at = [e for e in (1, 5, 10) if e in curve["lr0.01"]]
     faster = all(curve["lr0.01"][e] > curve["lr0.001"][e] for e in at)
-    dev = max(r["orthp_max_abs_dev"] for r in sweep)
     orth0 = [arms[a][s]["epoch0"]["jsv"] for a in ("lr0.01+orthp",) for s in arms[a]]
-    yes = lambda b: "**yes**" if b else "**no**"  # noqa: E731
-    return [
-        f"- Dense mean JSV well above 1: {yes(dense > 1.5)} (mean JSV {dense:.3g}).",
-        f"- Mean JSV falls monotonically with PR: {yes(monotone)} ({' → '.join(f'{m:.3g}' for m in means)}; "
-        f"PR {sweep[-1]['pr']} is {means[0] / means[-1]:.3g}× below PR {sweep[0]['pr']}).",
+    return general + [
         f"- After OrthP every JSV equals 1: max abs(s−1) over the sweep {dev:.2g}; at PR {summary['config']['pr']} "
         f"mean {orth0[0]['mean']:.6g}, min {orth0[0]['min']:.6g}, max {orth0[0]['max']:.6g} "
         f"({yes(dev < 1e-4)} within 1e-4"

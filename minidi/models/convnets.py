@@ -27,6 +27,11 @@ class ConvNet(Module):
     def backward(self, dy, input_grad=True):
         return self.features.backward(self.flatten.backward(self.classifier.backward(dy)), input_grad)
 
+    @property
+    def widths(self):
+        """Output units of each weight layer (filters, then neurons)."""
+        return [e.layer.weight.shape[0] for e in self.pruning_plan()]
+
     def pruning_plan(self):
         named = [(f"features.{i}", m) for i, m in enumerate(self.features.layers)]
         if isinstance(self.classifier, Sequential):

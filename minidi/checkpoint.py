@@ -70,3 +70,18 @@ def load_checkpoint(path, model, optimizer=None):
 
 def write_json(path, obj):
     atomic_write_bytes(path, (json.dumps(obj, indent=2, default=float) + "\n").encode())
+
+
+def check_run_dir(out_dir, config, resume, may_change=()):
+    """Never mix two runs in one folder: a folder whose config.json exists is continued only with
+    resume=True and the same configuration (keys in `may_change`, such as "epochs", excepted)."""
+    path = os.path.join(out_dir, "config.json")
+    if not os.path.isfile(path):
+        return
+    if not resume:
+        raise MinidiError(f"{out_dir} already holds a run: pass --resume to continue it, or choose another --out")
+    with open(path) as f:
+        saved = json.load(f)
+    diff = sorted(k for k in set(saved) | set(config) if k not in may_change and k in config and saved.get(k) != config[k])
+    if diff:
+        raise MinidiError(f"--resume with a different configuration than {path}: {', '.join(diff)}")

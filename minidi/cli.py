@@ -98,6 +98,7 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
     from .backend import resolve_device, to_device
     from .schedules import parse_schedule
     device = resolve_device(device)
+    from .checkpoint import check_run_dir
     from .data import random_crop_flip
     schedule = parse_schedule(lr_text, epochs)
     build_args = dict(seed=seed, dtype=DTYPES[dtype]) if init == "default" else dict(seed=seed, init=init, dtype=DTYPES[dtype])
@@ -109,7 +110,7 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
                   augment=augment, dtype=dtype)
     if dataset == "synthetic":
         config["synthetic_samples"] = synthetic_samples
-    _check_out_dir(out_dir, config, resume)
+    check_run_dir(out_dir, config, resume, may_change=("epochs",))
     data = _load_data(dataset, model_name, data_dir, DTYPES[dtype], device, seed, synthetic_samples)
     if augment and data["train"][0].ndim != 4:
         raise MinidiError("--augment needs image input (N, C, H, W); this model takes flat vectors")
@@ -124,20 +125,6 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
                "seconds": sum(r["seconds"] for r in history), "epochs": len(history)}
     training.write_json(os.path.join(out_dir, "results.json"), results)
     click.echo(json.dumps(results))
-
-
-def _check_out_dir(out_dir, config, resume):
-    """Never overwrite a finished or running experiment by accident; --resume needs the same configuration."""
-    path = os.path.join(out_dir, "config.json")
-    if not os.path.isfile(path):
-        return
-    if not resume:
-        raise MinidiError(f"{out_dir} already holds a run: pass --resume to continue it, or choose another --out")
-    with open(path) as f:
-        saved = json.load(f)
-    diff = [k for k in config if k != "epochs" and saved.get(k) != config[k]]
-    if diff:
-        raise MinidiError(f"--resume with a different configuration than {path}: {', '.join(diff)}")
 
 
 @main.command(name="eval")

@@ -44,7 +44,7 @@ def test_quick_isometry_study_writes_everything(quick_run):
 def test_rerun_needs_resume_and_then_reuses_everything(quick_run):
     out, args = quick_run
     r = CliRunner().invoke(main, args)
-    assert r.exit_code == 1 and "already holds results" in r.output
+    assert r.exit_code == 1 and "already holds a run" in r.output
     r = CliRunner().invoke(main, args + ["--resume"], catch_exceptions=False)
     assert r.exit_code == 0
     r = CliRunner().invoke(main, [a if a != "1" else "2" for a in args] + ["--resume"])

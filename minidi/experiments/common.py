@@ -8,9 +8,8 @@ import numpy as np
 
 from .. import models, optim, train
 from ..backend import to_device
-from ..checkpoint import load_weights
+from ..checkpoint import check_run_dir, load_weights
 from ..data import load_dataset
-from ..errors import MinidiError
 from ..schedules import parse_schedule
 
 PAPER_TABLE = "0:0.01,30:0.001,60:0.0001"     # the dense recipe and the LR-0.01 finetuning arm, over 90 epochs
@@ -72,18 +71,10 @@ def pretrained(model_name, data, device, epochs=90, seed=0, batch_size=100, data
 
 
 def check_out_dir(out_dir, config, resume):
-    """Refuse to mix two different experiments in one folder; continue one only with --resume."""
-    path = os.path.join(out_dir, "config.json")
-    if os.path.isfile(path):
-        with open(path) as f:
-            saved = json.load(f)
-        if not resume:
-            raise MinidiError(f"{out_dir} already holds results: pass --resume to continue, or choose another --out")
-        diff = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
-        if diff:
-            raise MinidiError(f"--resume with a different configuration than {path}: {', '.join(diff)}")
+    """`check_run_dir`, then write the configuration."""
+    check_run_dir(out_dir, config, resume)
     os.makedirs(out_dir, exist_ok=True)
-    train.write_json(path, config)
+    train.write_json(os.path.join(out_dir, "config.json"), config)
 
 
 def echo(quiet):

@@ -3,11 +3,13 @@
     python examples/isometry_mlp.py                       # MLP-7-Linear, 90 epochs (a few minutes on a laptop CPU)
     python examples/isometry_mlp.py --epochs 5            # a quick look (well under a minute)
     python examples/isometry_mlp.py --model mlp7-relu     # MLP-7-ReLU at PR 0.9
+    python examples/isometry_mlp.py --model lenet5-relu   # LeNet-5 (conv1..conv3 pruned at 0.9)
 
 Writes results/isometry-<model>/report.md and its figures. Needs MNIST (MINIDI_DATA or --data-dir).
 """
 import click
 
+from minidi.cli import friendly
 from minidi.experiments import isometry
 
 
@@ -20,6 +22,7 @@ from minidi.experiments import isometry
 @click.option("--data-dir", default=None)
 @click.option("--out", default=None)
 @click.option("--resume", is_flag=True)
+@friendly
 def main(model, epochs, long, seeds, device, data_dir, out, resume):
     out = out or f"results/isometry-{model}"
     summary = isometry.run(model, out, epochs=epochs, long=long, seeds=seeds, device=device, data_dir=data_dir,

@@ -95,20 +95,19 @@ class TPPRegularizer:
     The units to prune are chosen by L1 once (`spec`), and kept fixed. For each pruned layer, with
     G = W Wᵀ and T = G with the pruned rows and columns zeroed (a constant), the loss gains
         1000·λ · mean((G − T)²)     → gradient 1000·λ · 4 (G − T) W / n²   (n = rows of W)
-    and the pruned rows of W and b get the extra gradient λ·W (a growing L2 penalty). λ grows by `step`
-    every `every` iterations up to `lam_max`. After training, remove the pruned units with `prune_neurons`.
+    and the pruned rows of W and b — and, on CNNs, the following BatchNorm's scale and shift of those
+    channels — get the extra gradient λ·θ (a growing L2 penalty). λ grows by `step` every `every` iterations
+    up to `lam_max`. After training, remove the pruned units with `prune_neurons`.
     """
 
     def __init__(self, model, spec, step=1e-4, every=10, lam_max=1.0, gram_weight=1000.0):
         plan = model.pruning_plan()
-        layers = [e.layer for e in plan]
         ratios = parse_spec(spec, plan)
         self.pruned = {}
-        for i, layer in enumerate(layers):
+        for i, entry in enumerate(plan):
             if ratios[i] > 0:
-                keep = kept_units(l1_scores(layer.weight.data), ratios[i])
-                gone = np.setdiff1d(np.arange(layer.weight.shape[0]), keep)
-                self.pruned[i] = gone
+                keep = kept_units(l1_scores(entry.layer.weight.data), ratios[i])
+                self.pruned[i] = np.setdiff1d(np.arange(entry.layer.weight.shape[0]), keep)
         self.step_size, self.every, self.lam_max, self.gram_weight = step, every, lam_max, gram_weight
         self.iteration = 0
 
@@ -119,9 +118,9 @@ class TPPRegularizer:
     def penalty_and_grads(self, model):
         """(penalty value, {layer index: (dW, db)}) at the current λ — also used by the tests."""
         lam, total, grads = self.lam, 0.0, {}
-        layers = weight_layers(model)
+        plan = model.pruning_plan()
         for i, gone in self.pruned.items():
-            layer = layers[i]
+            layer, bn = plan[i].layer, plan[i].bn
             w = _matrix(layer.weight.data)
             xp = get_array_module(w)
             g = w @ w.T
@@ -133,21 +132,24 @@ class TPPRegularizer:
             dw = self.gram_weight * lam * 4 * (e @ w) / n2
             dw += lam * w * (1 - keep)[:, None]                 # growing L2 on the pruned rows
             total += 0.5 * lam * float(((w * (1 - keep)[:, None]) ** 2).sum())
-            db = None
-            if layer.bias is not None:
-                db = lam * layer.bias.data * (1 - keep)
-                total += 0.5 * lam * float(((layer.bias.data * (1 - keep)) ** 2).sum())
-            grads[i] = (dw.reshape(layer.weight.shape), db)
+            l2 = {}                                             # growing L2 on the pruned units' other parameters
+            for name, p in (("bias", layer.bias), ("bn_weight", bn and bn.weight), ("bn_bias", bn and bn.bias)):
+                if p is not None:
+                    l2[name] = lam * p.data * (1 - keep)
+                    total += 0.5 * lam * float(((p.data * (1 - keep)) ** 2).sum())
+            grads[i] = (dw.reshape(layer.weight.shape), l2)
         return total, grads
 
     def before_step(self, model):
         """Add the regularizer's gradients to the parameters' grads (called by `fit` after backward)."""
         _, grads = self.penalty_and_grads(model)
-        layers = weight_layers(model)
-        for i, (dw, db) in grads.items():
-            layers[i].weight.accumulate(dw)
-            if db is not None:
-                layers[i].bias.accumulate(db)
+        plan = model.pruning_plan()
+        for i, (dw, l2) in grads.items():
+            layer, bn = plan[i].layer, plan[i].bn
+            layer.weight.accumulate(dw)
+            targets = {"bias": layer.bias, "bn_weight": bn and bn.weight, "bn_bias": bn and bn.bias}
+            for name, g in l2.items():
+                targets[name].accumulate(g)
         self.iteration += 1
 
 

@@ -16,6 +16,7 @@ import os
 import sys
 import time
 
+import click
 import numpy as np
 
 from .backend import get_array_module, synchronize
@@ -61,13 +62,12 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
     callbacks: objects with optional `on_start(model, history)` (before epoch 0, e.g. to measure "epoch 0")
                `before_step(model)` (after each backward, before the optimizer step: regularizers add to the
                gradients here) and `on_epoch_end(model, row)` (may add entries to the epoch's row).
-    out_dir: when given, writes `log.jsonl` (a line per epoch), `checkpoint.npz` every epoch (atomic) and
-             `model.npz` at the end; with resume=True continues from `checkpoint.npz` if present.
+    out_dir: when given, writes `log.jsonl` (a line per epoch) and `checkpoint.npz` (weights, masks, optimizer
+             state, history) after every epoch, both atomically; with resume=True continues from
+             `checkpoint.npz` if present.
     augment: None, or f(x_batch, rng) -> x_batch applied to every training batch, with a generator seeded by
              (seed, epoch) as the shuffling is (e.g. `minidi.data.random_crop_flip`).
     """
-    import click
-
     x_train, y_train = data["train"]
     x_test, y_test = data["test"]
     xp = get_array_module(x_train)

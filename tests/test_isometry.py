@@ -92,7 +92,20 @@ def test_tpp_regularizer_gradients_match_its_penalty():
         numeric_w = numerical_grad(lambda: reg.penalty_and_grads(model)[0], layer.weight.data)
         numeric_b = numerical_grad(lambda: reg.penalty_and_grads(model)[0], layer.bias.data)
         assert rel_error(grads[i][0], numeric_w) < 1e-6
-        assert rel_error(grads[i][1], numeric_b) < 1e-6
+        assert rel_error(grads[i][1]["bias"], numeric_b) < 1e-6
+
+
+def test_tpp_on_a_cnn_also_decays_the_batchnorm_of_pruned_filters():
+    model = models.build("conv4", dtype=np.float64)
+    reg = TPPRegularizer(model, "0:0.5", step=0.1, every=1)
+    reg.iteration = 5
+    bn = model.pruning_plan()[0].bn
+    bn.weight.data[:] = 2.0
+    _, grads = reg.penalty_and_grads(model)
+    g = grads[0][1]["bn_weight"]
+    gone = reg.pruned[0]
+    np.testing.assert_allclose(g[gone], 0.5 * 2.0)                        # λ·γ on the pruned channels
+    assert not np.delete(g, gone).any()                                   # nothing on the kept ones
 
 
 def test_tpp_penalty_vanishes_when_pruned_units_are_zero_and_lambda_caps():

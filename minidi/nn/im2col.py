@@ -92,8 +92,16 @@ def _flat_padded(xc, padding, kw):
     c, n, h, w = xc.shape
     hp, wp = h + 2 * padding, w + 2 * padding
     buf = xp.zeros((c, n, hp * wp + kw - 1), dtype=xc.dtype)
-    buf[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, padding:padding + h, padding:padding + w] = xc
+    _images(buf, hp, wp)[:, :, padding:padding + h, padding:padding + w] = xc
     return buf, hp, wp
+
+
+def _images(buf, hp, wp):
+    """The (C, N, Hp, Wp) images inside a flat-row buffer (C, N, Hp·Wp + extra), as a view (always a view:
+    it is written through)."""
+    xp = get_array_module(buf)
+    sc, sn, sp = buf.strides
+    return xp.lib.stride_tricks.as_strided(buf, shape=buf.shape[:2] + (hp, wp), strides=(sc, sn, wp * sp, sp))
 
 
 def im2col_rows(xc, kh, kw, padding):
@@ -118,4 +126,4 @@ def col2im_rows(dcols, c, n, h, w, kh, kw, padding):
         for j in range(kw):
             start = i * wp + j
             buf[:, :, start:start + ho * wp] += d[i, j]
-    return buf[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, padding:padding + h, padding:padding + w]
+    return _images(buf, hp, wp)[:, :, padding:padding + h, padding:padding + w]

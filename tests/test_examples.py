@@ -1,0 +1,27 @@
+"""The click scripts in examples/ run as a user would run them (small settings), and fail cleanly."""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(*args):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_prune_report_prints_both_reports_and_spectra():
+    p = run("examples/prune_report.py", "--model", "resnet20", "--spec", "layer1.*.conv1:0.5", "--probe", "4")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count("| total |") == 2 and p.stdout.count("JSV: mean") == 2
+    assert "| 1 | layer1.0.conv1 | 8×16×3×3 |" in p.stdout                  # 16 filters → 8 after pruning
+
+
+def test_prune_report_bad_spec_is_one_line():
+    p = run("examples/prune_report.py", "--model", "lenet5-relu", "--spec", "4:0.5")
+    assert p.returncode == 1 and p.stderr.strip().startswith("Error: layer 4") and "Traceback" not in p.stderr
+
+
+def test_isometry_example_has_a_working_cli():
+    p = run("examples/isometry_mlp.py", "--help")
+    assert p.returncode == 0 and "--epochs" in p.stdout

@@ -19,10 +19,12 @@ class Conv2d(Module):
     Speed: cols is kh·kw times larger than x. On the CPU the batch is processed in chunks whose cols fit in
     the cache (`chunk_bytes`), and backward rebuilds each chunk's cols instead of keeping them all: the
     matrix products then read cols from cache, not from memory. On the GPU the whole batch is one chunk.
+    Small layers (cols of the whole batch ≤ `keep_bytes`) keep forward's cols for backward instead.
     Stride-1 layers use the full-row im2col (`im2col_rows`) when its junk columns cost less than half again.
     """
 
     chunk_bytes = 4 << 20
+    keep_bytes = 16 << 20
 
     def __init__(self, weight, bias=None, stride=1, padding=0):
         self.weight = Parameter(weight)
@@ -80,9 +82,14 @@ class Conv2d(Module):
         c, n, h, w = self.xc.shape
         ho, wo = self._out_hw(h, w)
         y = xp.empty((self.out_channels, n, ho, wo), dtype=x.dtype)
+        keep = self.training and self.weight.requires_grad and \
+            self.weight.data[0].size * n * ho * (w + 2 * self.padding) * x.itemsize <= self.keep_bytes
+        self.kept_cols = [] if keep else None
         for part in self._chunks(self.xc, ho, wo):
             cols, width = self._cols(self.xc[:, part])
             y[:, part] = (self.wm @ cols).reshape(self.out_channels, -1, ho, width)[..., :wo]    # Y = Wm cols
+            if keep:
+                self.kept_cols.append(cols)
         if self.bias is not None:
             y += self.bias.data[:, None, None, None]
         return batch_major_view(y)
@@ -98,13 +105,13 @@ class Conv2d(Module):
         dx = xp.empty_like(self.xc) if input_grad else None
         rows = self._rows(w)
         width = w + 2 * self.padding if rows else wo
-        for part in self._chunks(self.xc, ho, wo):
+        for k, part in enumerate(self._chunks(self.xc, ho, wo)):
             m = len(range(n)[part])
             dy_mat = xp.zeros((o, m, ho, width), dtype=dy.dtype)             # junk columns stay 0
             dy_mat[..., :wo] = dyc[:, part]
             dy_mat = dy_mat.reshape(o, -1)                                    # (O, n·Ho·width)
             if need_w:
-                cols, _ = self._cols(self.xc[:, part])                        # rebuilt, in cache
+                cols = self.kept_cols[k] if self.kept_cols else self._cols(self.xc[:, part])[0]   # or rebuilt
                 dwm += dy_mat @ cols.T                                        # dWm = dY colsᵀ
             if input_grad:
                 dcols = self.wm.T @ dy_mat                                    # dcols = Wmᵀ dY

@@ -28,15 +28,20 @@ class MaxPool2d(Module):
     def backward(self, dy, input_grad=True):
         xp = get_array_module(dy)
         dyc = channel_major(dy)
+        n, c, h, w = self.x_shape
+        k, s = self.k, self.stride
+        tiles = s == k and self.padding == 0 and h % k == 0 and w % k == 0   # windows tile x exactly
+        out = xp.empty((c, n, h, w), dtype=dy.dtype) if tiles else xp.empty((k * k,) + self.y.shape, dtype=dy.dtype)
         taken = xp.zeros(self.y.shape, dtype=bool)
-        dcols = xp.empty((self.k * self.k,) + self.y.shape, dtype=dy.dtype)
-        for r in range(self.k * self.k):
-            hit = self.w[r // self.k, r % self.k] == self.y
+        for r in range(k * k):
+            i, j = divmod(r, k)
+            hit = self.w[i, j] == self.y
             hit &= ~taken                                                     # first maximal entry only
             taken |= hit
-            xp.multiply(hit, dyc, out=dcols[r])
-        return col2im(dcols.reshape(self.k * self.k, -1), self.x_shape, self.k, self.k, self.stride,
-                      self.padding, *self.y.shape[2:])
+            xp.multiply(hit, dyc, out=out[:, :, i::k, j::k] if tiles else out[r])   # tiles: straight into dx
+        if tiles:
+            return batch_major_view(out)
+        return col2im(out.reshape(k * k, -1), self.x_shape, k, k, s, self.padding, *self.y.shape[2:])
 
     def __repr__(self):
         return f"MaxPool2d({self.k}, stride={self.stride})"

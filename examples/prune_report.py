@@ -8,7 +8,6 @@ The JSV is measured on `--probe` inputs: MNIST training images for the MNIST mod
 --data-dir) points at them, otherwise synthetic inputs of the model's shape.
 """
 import click
-import numpy as np
 
 from minidi import models
 from minidi.checkpoint import load_weights

@@ -133,7 +133,7 @@ def test_preprocess_normalizes_and_flattens():
 
 def test_real_mnist_shapes_counts_and_statistics(mnist_dir):
     raw = mnist.load_raw(os.path.dirname(mnist_dir), download_ok=False)
-    (xtr, ytr), (xte, yte) = raw["train"], raw["test"]
+    (xtr, ytr), (xte, _) = raw["train"], raw["test"]
     assert xtr.shape == (60000, 28, 28) and xte.shape == (10000, 28, 28)
     assert np.bincount(ytr).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     x = mnist.preprocess(xtr[:2000], resize_to=32)

@@ -30,7 +30,7 @@ from ..prune.structured import weight_layers
 from ..schedules import parse_schedule
 from ..spectrum import JSVMonitor, jsv, jsv_stats
 from ..train import evaluate, fit, summarize, write_json
-from .common import PAPER_TABLE, check_out_dir, echo, load_data, pretrained, scale_table, write_csv
+from .common import PAPER_TABLE, check_out_dir, echo, load_data, pretrained, scale_table
 from .isometry_report import write_outputs
 
 DEFAULT_PR = {"mlp7-linear": 0.8, "mlp7-relu": 0.9, "lenet300-100": 0.9, "lenet5-linear": 0.9, "lenet5-relu": 0.9}
@@ -68,7 +68,7 @@ def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=90, long=Fa
     spec = uniform_spec(pr, n_layers, layers)
     pruned = prune_neurons(dense, spec)
     spectra = {"dense": to_numpy(jsv(dense, x_probe)), f"L1 pruned (PR {pr})": to_numpy(jsv(pruned, x_probe)),
-               f"L1 pruned + OrthP": to_numpy(jsv(orthp(copy.deepcopy(pruned), gain), x_probe))}
+               "L1 pruned + OrthP": to_numpy(jsv(orthp(copy.deepcopy(pruned), gain), x_probe))}
 
     arms = {}
     with click.progressbar(length=len(ARMS) * seeds * ft_epochs, label="finetuning", file=None,

@@ -136,7 +136,7 @@ def claims(summary):
         + ("" if summary.get("linear") else "; OrthP guarantees this only for linear networks") + ").",
         f"- LR 0.01 recovers mean JSV faster than LR 0.001: {yes(faster)} (epochs {at}: "
         + ", ".join(f"{curve['lr0.01'][e]:.3g} vs {curve['lr0.001'][e]:.3g}" for e in at) + ").",
-        f"- Final accuracy (last-5 mean): " + ", ".join(f"{a} {v:.4f}" for a, v in final.items()) + "; "
+        "- Final accuracy (last-5 mean): " + ", ".join(f"{a} {v:.4f}" for a, v in final.items()) + "; "
         f"LR 0.01 beats LR 0.001 without OrthP: {yes(final['lr0.01'] > final['lr0.001'])}; "
         f"with OrthP, LR 0.001 matches or beats LR 0.01 (within 0.1 points): "
         f"{yes(final['lr0.001+orthp'] >= final['lr0.01+orthp'] - 0.001)}.",

@@ -29,7 +29,6 @@ INPUT = {"mlp7-linear": (None, 32), "mlp7-relu": (None, 32), "lenet300-100": (No
          "lenet5-linear": (1, 32), "lenet5-relu": (1, 32), "conv4": (3, 32),
          "vgg11": (3, 32), "vgg16": (3, 32), "vgg19": (3, 32), "resnet20": (3, 32), "resnet32": (3, 32),
          "resnet56": (3, 32)}
-INPUT_SIZE = {name: side for name, (_, side) in INPUT.items()}
 
 # Layers pruned by the JSV-vs-PR protocol: all but the output layer for MLPs; conv1..conv3 for LeNet-5.
 STUDY_LAYERS = {"lenet5-linear": (0, 2), "lenet5-relu": (0, 2)}
@@ -47,5 +46,5 @@ def build(name, **overrides):
     return model
 
 
-__all__ = ["build", "PRESETS", "INPUT", "INPUT_SIZE", "STUDY_LAYERS", "mlp", "MLP", "lenet5", "vgg", "conv4",
+__all__ = ["build", "PRESETS", "INPUT", "STUDY_LAYERS", "mlp", "MLP", "lenet5", "vgg", "conv4",
            "ConvNet", "resnet", "ResNet"]

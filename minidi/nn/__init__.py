@@ -5,7 +5,7 @@ from .conv import Conv2d
 from .dropout import Dropout
 from .linear import Identity, Linear
 from .loss import SoftmaxCrossEntropy
-from .module import Module, Sequential, state_dict_to_numpy
+from .module import Module, Sequential
 from .parameter import Parameter
 from .pooling import AvgPool2d, Flatten, GlobalAvgPool2d, MaxPool2d
 from .residual import BasicBlock, ZeroPadShortcut
@@ -14,4 +14,4 @@ ACTIVATIONS = {"linear": Identity, "identity": Identity, "relu": ReLU, "tanh": T
 
 __all__ = ["Parameter", "Module", "Sequential", "Linear", "Identity", "ReLU", "LeakyReLU", "Tanh", "Conv2d",
            "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d", "Dropout",
-           "BasicBlock", "ZeroPadShortcut", "SoftmaxCrossEntropy", "ACTIVATIONS", "state_dict_to_numpy"]
+           "BasicBlock", "ZeroPadShortcut", "SoftmaxCrossEntropy", "ACTIVATIONS"]

@@ -74,11 +74,6 @@ def col2im_cm(dcols, c, n, h, w, kh, kw, stride, padding, ho, wo):
     return dx[:, :, padding:padding + h, padding:padding + w] if padding else dx
 
 
-def im2col(x, kh, kw, stride, padding, value=0.0):
-    """im2col_cm of a logical (N, C, H, W) array."""
-    return im2col_cm(channel_major(x), kh, kw, stride, padding, value)
-
-
 def col2im(dcols, x_shape, kh, kw, stride, padding, ho, wo):
     """col2im_cm, returned as a logical (N, C, H, W) view."""
     n, c, h, w = x_shape

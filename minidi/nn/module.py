@@ -7,7 +7,7 @@ Names follow PyTorch: a parameter's name is the path of attribute names to it (`
 walking the module's attributes in the order they were set. So a minidi model and the PyTorch model written
 with the same attributes have identical `state_dict` keys, and weights move between them through `.npz`.
 """
-from ..backend import get_array_module, to_numpy
+from ..backend import get_array_module
 from ..errors import MinidiError
 from .parameter import Parameter
 
@@ -154,8 +154,3 @@ class Sequential(Module):
 
     def __getitem__(self, i):
         return self.layers[i]
-
-
-def state_dict_to_numpy(state):
-    """{name: numpy array}: what `np.savez` writes and `torch.from_numpy` reads."""
-    return {k: to_numpy(v) for k, v in state.items()}

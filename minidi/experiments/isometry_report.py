@@ -89,15 +89,20 @@ def report(summary, figures):
         lines.append(f"| {r['pr']} | {'-'.join(map(str, r['widths']))} | {r['test_acc']:.4f} | {r['pruned']['mean']:.4g} | "
                      f"{r['pruned']['std']:.3g} | {r['pruned']['cond']:.3g} | {r['orthp']['mean']:.6g} | {r['orthp_max_abs_dev']:.2g} |")
     if summary["arms"]:
+        seeds_col = c["seeds"] > 1
         lines += ["", f"## (b) Finetuning at PR {c['pr']}", "",
-                  "| arm | best test acc | last-5 mean ± std | " + " | ".join(f"mean JSV @ {e}" for e in marks) + " |",
-                  "|---|---|---|" + "---|" * len(marks)]
+                  "| arm | best test acc | last-5 mean ± std | " + ("last-5 mean over seeds (min–max) | " if seeds_col else "")
+                  + " | ".join(f"mean JSV @ {e}" for e in marks) + " |",
+                  "|---|---|---|" + ("---|" if seeds_col else "") + "---|" * len(marks)]
     for arm, per_seed in summary["arms"].items():
         best = np.mean([r["best_test_acc"] for r in per_seed.values()])
         last = np.mean([r["last5_mean"] for r in per_seed.values()])
         spread = np.mean([r["last5_std"] for r in per_seed.values()])
         curve = dict(_mean_over_seeds(per_seed, jsv_curve))
-        lines.append(f"| {arm} | {best:.4f} | {last:.4f} ± {spread:.4f} | " + " | ".join(f"{curve[e]:.4g}" for e in marks) + " |")
+        lasts = [r["last5_mean"] for r in per_seed.values()]
+        span = f"{min(lasts):.4f}–{max(lasts):.4f} | " if c["seeds"] > 1 else ""
+        lines.append(f"| {arm} | {best:.4f} | {last:.4f} ± {spread:.4f} | {span}"
+                     + " | ".join(f"{curve[e]:.4g}" for e in marks) + " |")
     if c["seeds"] > 1:
         lines += ["", "Accuracies and JSV are means over seeds; ± is the mean over seeds of the last-5 std."]
     lines += ["", "## What this run shows", ""] + claims(summary) + ["", "## Figures", ""]

@@ -73,19 +73,16 @@ def approximate_isometry(model, steps=10000, lr=1e-3, tol=1e-6, check_every=100)
         if w.mask is not None:
             shadow.mask = w.mask.reshape(shadow.shape)
         opt = Adam([shadow], lr=lr)
-        first = last = isometry_loss(shadow.data)[0]
+        first = isometry_loss(shadow.data)[0]
         step = 0
         for step in range(1, steps + 1):
             loss, grad = isometry_loss(shadow.data)
             shadow.grad = shadow.mask * grad if shadow.mask is not None else grad
             opt.step()                              # Adam re-applies the mask after the update
-            if step % check_every == 0:
-                last = loss
-                if loss < tol:
-                    break
-        last = isometry_loss(shadow.data)[0]
+            if step % check_every == 0 and loss < tol:
+                break
         w.data = shadow.data.reshape(w.shape)
-        out[i] = (first, last, step)
+        out[i] = (first, isometry_loss(shadow.data)[0], step)
     return out
 
 

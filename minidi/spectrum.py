@@ -55,12 +55,15 @@ def jsv_stats(s):
 
 
 def jsv(model, x, method="gram"):
-    """Singular values (N, C) of the input–output Jacobian of `model` at the samples x."""
-    from .jacobian import input_jacobian
-    J = input_jacobian(model, x)
-    if getattr(model, "is_linear", False) and J.ndim == 3 and J.strides[0] == 0:
-        return get_array_module(J).broadcast_to(singular_values(J[0], method), (J.shape[0], min(J.shape[1:])))
-    return singular_values(J, method)
+    """Singular values (N, C) of the input–output Jacobian of `model` at the samples x.
+
+    A linear model has one Jacobian for every input (W_L ⋯ W_1): one decomposition, broadcast to N rows.
+    """
+    from .jacobian import input_jacobian, linear_jacobian
+    if getattr(model, "is_linear", False):
+        s = singular_values(linear_jacobian(model), method)
+        return get_array_module(s).broadcast_to(s, (x.shape[0], s.shape[0]))
+    return singular_values(input_jacobian(model, x), method)
 
 
 class JSVMonitor:

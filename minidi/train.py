@@ -22,6 +22,7 @@ import numpy as np
 from .backend import get_array_module, synchronize
 from .checkpoint import load_checkpoint, save_checkpoint, write_json
 from .data import batches, epoch_order
+from .data.download import atomic_write_bytes
 from .errors import MinidiError
 from .nn import SoftmaxCrossEntropy
 
@@ -138,7 +139,6 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
 
 def _write_log(out_dir, history):
     """log.jsonl: one JSON object per epoch; rewritten whole (atomically), so a resumed run never repeats lines."""
-    from .data.download import atomic_write_bytes
     atomic_write_bytes(os.path.join(out_dir, "log.jsonl"),
                        "".join(json.dumps(row) + "\n" for row in history).encode())
 

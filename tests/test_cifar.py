@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from minidi.backend import to_numpy
 from minidi.cli import main
 from minidi.data import cifar, load_dataset, random_crop_flip
 from minidi.errors import MinidiError
@@ -138,28 +139,29 @@ def test_random_crop_flip_matches_a_per_image_reference(xp):
     for n in range(6):
         crop = padded[n, :, oy[n]:oy[n] + 8, ox[n]:ox[n] + 8]
         expected = crop[..., ::-1] if flip[n] else crop
-        got = out[n].get() if hasattr(out, "get") else out[n]
-        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(to_numpy(out[n]), expected)
     assert flip.any() and not flip.all()
+
+
+def train_synthetic(out, model, samples, epochs, batch, lr, augment):
+    """`minidi train` on synthetic images of the model's shape; returns the run folder."""
+    r = CliRunner().invoke(main, ["train", "--model", model, "--dataset", "synthetic", "--synthetic-samples", str(samples),
+                                  "--epochs", str(epochs), "--batch-size", str(batch), "--lr", str(lr),
+                                  "--augment" if augment else "--no-augment", "--out", str(out), "--quiet"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return str(out)
 
 
 def test_resnet20_learns_on_cifar_sized_synthetic_data(tmp_path):
     """Without augmentation: random crops would scramble the synthetic classes' per-pixel patterns."""
-    out = str(tmp_path / "r20")
-    r = CliRunner().invoke(main, ["train", "--model", "resnet20", "--dataset", "synthetic", "--synthetic-samples", "256",
-                                  "--epochs", "3", "--batch-size", "64", "--lr", "0.05", "--no-augment", "--out", out,
-                                  "--quiet"], catch_exceptions=False)
-    assert r.exit_code == 0, r.output
+    out = train_synthetic(tmp_path / "r20", "resnet20", 256, 3, 64, 0.05, augment=False)
     losses = [json.loads(line)["train_loss"] for line in open(os.path.join(out, "log.jsonl"))]
     assert losses[2] < losses[1] < losses[0] and losses[2] < 0.75 * losses[0]
 
 
 def test_training_with_augmentation_runs_and_is_recorded(tmp_path):
-    out = str(tmp_path / "aug")
-    r = CliRunner().invoke(main, ["train", "--model", "conv4", "--dataset", "synthetic", "--synthetic-samples", "64",
-                                  "--epochs", "1", "--batch-size", "32", "--lr", "0.01", "--augment", "--out", out,
-                                  "--quiet"], catch_exceptions=False)
-    assert r.exit_code == 0, r.output
+    out = train_synthetic(tmp_path / "aug", "conv4", 64, 1, 32, 0.01, augment=True)
     assert json.load(open(os.path.join(out, "config.json")))["augment"] is True
 
 

@@ -1,6 +1,8 @@
 """Mini-batches with seeded shuffling, and the synthetic datasets of the tests and offline demos."""
 import numpy as np
 
+from ..backend import get_array_module
+
 
 def epoch_order(n, seed, epoch):
     """The sample order of one epoch: a permutation drawn from the generator seeded by (seed, epoch).
@@ -18,7 +20,6 @@ def batches(x, y, batch_size, order=None):
     """
     n = len(x)
     if order is not None:
-        from ..backend import get_array_module
         order = get_array_module(x).asarray(order)
     for start in range(0, n, batch_size):
         if order is None:
@@ -36,7 +37,7 @@ def synthetic(n=1000, dim=64, classes=10, seed=0, noise=1.0, image_shape=None, d
     rng = np.random.default_rng(seed)
     if image_shape is not None:
         dim = int(np.prod(image_shape))
-    centres = rng.standard_normal((classes, dim)) * 2.0 / np.sqrt(dim) * np.sqrt(dim / 8)
+    centres = rng.standard_normal((classes, dim)) / np.sqrt(2.0)          # centre coordinates ~ N(0, 1/2)
     y = rng.integers(0, classes, size=n)
     x = centres[y] + noise * rng.standard_normal((n, dim))
     x = x.astype(dtype)

@@ -107,8 +107,11 @@ class Conv2d(Module):
         width = w + 2 * self.padding if rows else wo
         for k, part in enumerate(self._chunks(self.xc, ho, wo)):
             m = len(range(n)[part])
-            dy_mat = xp.zeros((o, m, ho, width), dtype=dy.dtype)             # junk columns stay 0
-            dy_mat[..., :wo] = dyc[:, part]
+            if rows:
+                dy_mat = xp.zeros((o, m, ho, width), dtype=dy.dtype)         # junk columns stay 0
+                dy_mat[..., :wo] = dyc[:, part]
+            else:
+                dy_mat = xp.ascontiguousarray(dyc[:, part])
             dy_mat = dy_mat.reshape(o, -1)                                    # (O, n·Ho·width)
             if need_w:
                 cols = self.kept_cols[k] if self.kept_cols else self._cols(self.xc[:, part])[0]   # or rebuilt

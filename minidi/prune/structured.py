@@ -61,8 +61,8 @@ def prune_neurons(model, spec):
         if entry.bn is not None:
             _select(entry.bn.weight, rows, axis=0)
             _select(entry.bn.bias, rows, axis=0)
-            entry.bn.running_mean = entry.bn.running_mean[_index(entry.bn.running_mean, rows)]
-            entry.bn.running_var = entry.bn.running_var[_index(entry.bn.running_var, rows)]
+            entry.bn.running_mean = _take(entry.bn.running_mean, rows, axis=0)
+            entry.bn.running_var = _take(entry.bn.running_var, rows, axis=0)
         if entry.next is not None:                 # the consumer loses the matching inputs
             columns = (rows[:, None] * entry.group + np.arange(entry.group)).ravel()
             _select(entry.next.weight, columns, axis=1)
@@ -70,15 +70,15 @@ def prune_neurons(model, spec):
     return pruned
 
 
-def _index(array, rows):
-    return get_array_module(array).asarray(rows)
+def _take(array, index, axis):
+    """array with only the host indices `index` kept along `axis`: a contiguous copy on array's device."""
+    xp = get_array_module(array)
+    return xp.ascontiguousarray(xp.take(array, xp.asarray(index), axis=axis))
 
 
 def _select(param, index, axis):
-    """Keep only `index` along `axis` of a parameter's data (and mask); contiguous copies."""
-    xp = get_array_module(param.data)
-    index = xp.asarray(index)
-    param.data = xp.ascontiguousarray(xp.take(param.data, index, axis=axis))
+    """Keep only `index` along `axis` of a parameter's data (and mask)."""
+    param.data = _take(param.data, index, axis)
     if param.mask is not None:
-        param.mask = xp.ascontiguousarray(xp.take(param.mask, index, axis=axis))
+        param.mask = _take(param.mask, index, axis)
     param.grad = None

@@ -2,10 +2,12 @@
   (1) forward + backward of ResNet-20 on a batch of 128 CIFAR-sized images (train mode);
   (2) one MNIST-sized epoch (60000 images, batch 100) of LeNet-5-ReLU training with SGD momentum.
 
-    python benchmarks/bench_conv.py [--device cpu|gpu] [--repeats 3] [--samples 60000]
+    python benchmarks/bench_conv.py [--device cpu|gpu] [--rounds 3] [--repeats 2] [--samples 60000]
 
 Inputs are random arrays of the datasets' sizes. Before timing, the PyTorch twin (weights copied through
 state_dict) is run on the same batch and the largest logit difference is printed, as a correctness check.
+minidi and PyTorch are timed in alternating rounds (`common.paired`) so that both see the same state of a
+shared machine; the best times are compared and the range of the per-round ratios is printed too.
 """
 import os
 import sys
@@ -15,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_train import minidi_epoch, torch_epoch  # noqa: E402
-from common import best_of, report, torch_or_none  # noqa: E402
+from common import paired, report, torch_or_none  # noqa: E402
 from torch_models import twin  # noqa: E402
 
 from minidi import models, optim  # noqa: E402
@@ -37,10 +39,11 @@ def torch_step(torch, net, x, y):
 
 @click.command()
 @click.option("--device", default="cpu")
-@click.option("--repeats", default=3)
+@click.option("--rounds", default=3, help="Alternating minidi/PyTorch timing blocks (see common.paired).")
+@click.option("--repeats", default=2, help="Runs per block; the best one counts.")
 @click.option("--samples", default=60000, help="Images in the LeNet-5 epoch.")
 @click.option("--batch", default=128, help="ResNet-20 batch.")
-def main(device, repeats, samples, batch):
+def main(device, rounds, repeats, samples, batch):
     device = resolve_device(device)
     xp = xp_for(device)
     sync = lambda: synchronize(xp)  # noqa: E731
@@ -54,7 +57,6 @@ def main(device, repeats, samples, batch):
     y_host = rng.integers(0, 10, batch)
     model = to_device(models.build("resnet20"), device)
     x, y = to_device(x_host, device), to_device(y_host, device)
-    ours = best_of(lambda: minidi_step(model, x, y), repeats, sync)
     theirs = None
     if torch is not None:
         net = twin(torch, models.build("resnet20")).to(tdev)
@@ -62,15 +64,15 @@ def main(device, repeats, samples, batch):
         check = to_device(models.build("resnet20"), device)
         diff = np.abs(to_numpy(check.forward(x)) - net(tx).detach().cpu().numpy()).max()
         print(f"ResNet-20 logits, minidi vs PyTorch (train mode, same weights): max abs difference {diff:.2e}")
-        theirs = best_of(lambda: torch_step(torch, net, tx, ty), repeats, tsync)
-    rows.append((f"ResNet-20 fwd+bwd, batch {batch}", ours, theirs))
+        theirs = lambda: torch_step(torch, net, tx, ty)  # noqa: E731
+    rows.append((f"ResNet-20 fwd+bwd, batch {batch}",
+                 *paired(lambda: minidi_step(model, x, y), theirs, rounds, repeats, sync, tsync)))
 
     xl_host = rng.standard_normal((samples, 1, 32, 32)).astype(np.float32)
     yl_host = rng.integers(0, 10, samples)
     lenet = to_device(models.build("lenet5-relu"), device)
     xl, yl = to_device(xl_host, device), to_device(yl_host, device)
     opt = optim.SGD(lenet.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-    ours = best_of(lambda: minidi_epoch(lenet, opt, xl, yl, 100), max(1, repeats - 1), sync)
     theirs = None
     if torch is not None:
         tnet = twin(torch, models.build("lenet5-relu")).to(tdev)
@@ -80,12 +82,13 @@ def main(device, repeats, samples, batch):
         print(f"LeNet-5 logits, minidi vs PyTorch (same weights): max abs difference {diff:.2e}")
         topt = torch.optim.SGD(tnet.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
         txl, tyl = torch.from_numpy(xl_host).to(tdev), torch.from_numpy(yl_host).to(tdev)
-        theirs = best_of(lambda: torch_epoch(torch, tnet, topt, txl, tyl, 100), max(1, repeats - 1), tsync)
+        theirs = lambda: torch_epoch(torch, tnet, topt, txl, tyl, 100)  # noqa: E731
         print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads")
     else:
         print("PyTorch not installed: minidi timings only")
-    rows.append((f"LeNet-5 epoch, {samples} images", ours, theirs))
-    print(f"device {device}, numpy {np.__version__}")
+    rows.append((f"LeNet-5 epoch, {samples} images",
+                 *paired(lambda: minidi_epoch(lenet, opt, xl, yl, 100), theirs, rounds, 1, sync, tsync)))
+    print(f"device {device}, numpy {np.__version__}; best of {rounds} alternating rounds")
     report(rows)
 
 

@@ -2,10 +2,11 @@
 import time
 
 
-def best_of(fn, repeats=3, sync=lambda: None):
-    """The fastest of `repeats` runs of fn() in seconds (after one warm-up run)."""
-    fn()
-    sync()
+def best_of(fn, repeats=3, sync=lambda: None, warmup=True):
+    """The fastest of `repeats` runs of fn() in seconds (after one warm-up run unless warmup=False)."""
+    if warmup:
+        fn()
+        sync()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -13,6 +14,18 @@ def best_of(fn, repeats=3, sync=lambda: None):
         sync()
         times.append(time.perf_counter() - t0)
     return min(times)
+
+
+def paired(ours, theirs, rounds=3, repeats=2, sync=lambda: None, tsync=lambda: None):
+    """Time minidi and PyTorch (theirs may be None) in alternating blocks: `rounds` times, the best of `repeats`
+    runs of each. On a shared, noisy machine both then see the same conditions. Returns the best time of each
+    and the ratio minidi/PyTorch of every round."""
+    a, b = [], []
+    for r in range(rounds):
+        a.append(best_of(ours, repeats, sync, warmup=r == 0))
+        if theirs is not None:
+            b.append(best_of(theirs, repeats, tsync, warmup=r == 0))
+    return min(a), (min(b) if b else None), [x / y for x, y in zip(a, b)]
 
 
 def torch_or_none():
@@ -42,9 +55,12 @@ def torch_mlp(torch, model):
 
 
 def report(rows):
-    """Print a small table: name, seconds, and the ratio minidi / PyTorch where both exist."""
-    for name, ours, theirs in rows:
+    """Print a small table: name, seconds, and the ratio minidi / PyTorch where both exist (with the range of
+    the per-round ratios when a row carries them)."""
+    for name, ours, theirs, *rounds in rows:
         line = f"{name:<40} minidi {ours:8.4f} s"
         if theirs is not None:
             line += f"   pytorch {theirs:8.4f} s   ratio minidi/pytorch {ours / theirs:5.2f}"
+            if rounds and len(rounds[0]) > 1:
+                line += f"   (rounds {min(rounds[0]):.2f}–{max(rounds[0]):.2f})"
         print(line)

@@ -27,13 +27,35 @@ def naive_conv(x, w, b, stride, padding):
 
 
 @pytest.mark.parametrize("k, stride, padding, bias", [(3, 1, 1, True), (3, 2, 1, True), (5, 1, 0, False),
-                                                      (2, 2, 0, True), (3, 2, 0, False)])
+                                                      (2, 2, 0, True), (3, 2, 0, False), (5, 1, 2, True),
+                                                      (1, 1, 0, False)])
 def test_conv2d_forward_matches_the_definition_and_gradients(device, k, stride, padding, bias):
     w, b, x = _r((4, 3, k, k), 1), _r((4,), 2) if bias else None, _r((2, 3, 7, 6), 3)
     conv = Conv2d(to_device(w, device), to_device(b, device) if bias else None, stride, padding)
     y = conv.forward(to_device(x, device))
     assert rel_error(y, naive_conv(x, w, b, stride, padding)) < 1e-13
     check_module_gradients(conv, to_device(x, device))
+
+
+@pytest.mark.parametrize("k, stride, padding, same", [(3, 1, 1, True), (5, 1, 2, True), (1, 1, 0, True),
+                                                      (5, 1, 0, False), (3, 2, 1, False), (3, 1, 0, False)])
+def test_same_conv_backward_by_convolution_agrees_with_col2im_over_chunks(device, k, stride, padding, same):
+    """"Same" stride-1 layers take dx and dW from one im2col of dy; the general route (col2im, cols of x) must
+    give the same gradients, also when the batch is cut into one-image chunks."""
+    w, x, dy = _r((4, 3, k, k), 1), _r((3, 3, 7, 6), 2), None
+    grads = []
+    for general in (False, True):
+        conv = Conv2d(to_device(w, device), to_device(_r((4,), 3), device), stride, padding)
+        conv.chunk_bytes = 1
+        assert conv._by_convolution() is same
+        if general:
+            conv._by_convolution = lambda: False
+        y = conv.forward(to_device(x, device))
+        dy = _r(y.shape, 4) if dy is None else dy
+        dx = conv.backward(to_device(dy, device))
+        grads.append([to_numpy(dx), to_numpy(conv.weight.grad), to_numpy(conv.bias.grad)])
+    for by_conv, by_col2im in zip(*grads):
+        np.testing.assert_allclose(by_conv, by_col2im, rtol=1e-12, atol=1e-12)
 
 
 def test_maxpool_forward_and_gradients(device):

@@ -24,7 +24,7 @@ def layer_report(model, input_shape=None):
         model.train(was_training)
         for e in plan:
             if isinstance(e.layer, Conv2d):
-                ho, wo = e.layer._out_hw(*e.layer.xc.shape[2:])
+                ho, wo = e.layer.output_size(*e.layer.xc.shape[2:])
                 pixels[id(e.layer)] = ho * wo
     rows = []
     for i, e in enumerate(plan):

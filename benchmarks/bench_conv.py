@@ -8,6 +8,8 @@ Inputs are random arrays of the datasets' sizes. Before timing, the PyTorch twin
 state_dict) is run on the same batch and the largest logit difference is printed, as a correctness check.
 minidi and PyTorch are timed in alternating rounds (`common.paired`) so that both see the same state of a
 shared machine; the best times are compared and the range of the per-round ratios is printed too.
+On the CPU it also prints the time of ResNet-20's convolution products alone (`conv_floor.py`), a lower
+bound for the step, against the same PyTorch time.
 """
 import os
 import sys
@@ -18,6 +20,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_train import minidi_epoch, torch_epoch  # noqa: E402
 from common import paired, report, torch_or_none  # noqa: E402
+from conv_floor import conv_products_time  # noqa: E402
 from torch_models import twin  # noqa: E402
 
 from minidi import models, optim  # noqa: E402
@@ -67,6 +70,9 @@ def main(device, rounds, repeats, samples, batch):
         theirs = lambda: torch_step(torch, net, tx, ty)  # noqa: E731
     rows.append((f"ResNet-20 fwd+bwd, batch {batch}",
                  *paired(lambda: minidi_step(model, x, y), theirs, rounds, repeats, sync, tsync)))
+    if device == "cpu":
+        floor = conv_products_time(model)
+        rows.append(("  its conv products alone (lower bound)", floor, rows[-1][2]))
 
     xl_host = rng.standard_normal((samples, 1, 32, 32)).astype(np.float32)
     yl_host = rng.integers(0, 10, samples)

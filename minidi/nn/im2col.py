@@ -15,10 +15,11 @@ in *channel-major* memory, (C, N, H, W) order, and hand them on as transposed vi
 Rows of cols are ordered (i, j, c): kernel offset first, then channel; `Conv2d` reorders W to match.
 col2im loops over the kh·kw kernel offsets (9 or 25 slice-adds over the whole batch), never over pixels.
 
-Stride 1 has a faster form, `im2col_rows`/`col2im_rows`: flatten each padded image to one row of Hp·Wp
-values; the windows of kernel offset (i, j) for *all* Ho·Wp positions (y, x) are then one contiguous run
-starting at i·Wp + j. Columns x ≥ Wo are wrap-around junk, computed and dropped (Wp/Wo − 1 extra work),
-but every copy and add moves runs of Ho·Wp values instead of Wo — several times faster in NumPy.
+Stride 1 has a faster form, `im2col_rows`: flatten each padded image to one row of Hp·Wp values; the
+windows of kernel offset (i, j) for *all* Ho·Wp positions (y, x) are then one contiguous run starting at
+i·Wp + j. Columns x ≥ Wo are wrap-around junk, computed and dropped (Wp/Wo − 1 extra work), but every copy
+moves runs of Ho·Wp values instead of Wo — several times faster in NumPy. (Stride-1 "same" layers need no
+col2im at all: `Conv2d` computes their dx as a convolution of dy.)
 """
 from ..backend import get_array_module
 
@@ -108,17 +109,3 @@ def im2col_rows(xc, kh, kw, padding):
     sc, sn, sp = buf.strides
     runs = xp.lib.stride_tricks.as_strided(buf, shape=(kh, kw, c, n, ho * wp), strides=(wp * sp, sp, sc, sn, sp))
     return runs.reshape(kh * kw * c, n * ho * wp), (ho, wp)
-
-
-def col2im_rows(dcols, c, n, h, w, kh, kw, padding):
-    """The adjoint of im2col_rows (junk columns of dcols must be 0): dx (C, N, H, W), channel-major."""
-    xp = get_array_module(dcols)
-    hp, wp = h + 2 * padding, w + 2 * padding
-    ho = hp - kh + 1
-    d = dcols.reshape(kh, kw, c, n, ho * wp)
-    buf = xp.zeros((c, n, hp * wp + kw - 1), dtype=dcols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            start = i * wp + j
-            buf[:, :, start:start + ho * wp] += d[i, j]
-    return _images(buf, hp, wp)[:, :, padding:padding + h, padding:padding + w]

@@ -135,7 +135,7 @@ class Conv2d(Module):
         return batch_major_view(dx) if input_grad else None
 
     def _gradients_by_convolution(self, dyc):
-        """Stride 1: with cols = im2col of dy padded by k − 1 − p (rows (i, j, o), one column per x pixel),
+        """"Same" layers: with cols = im2col of dy padded by k − 1 − p (rows (i, j, o), one column per x pixel),
             dx = W̃ · cols       and       dW̃ = X · colsᵀ,
         where X is x as a (C, N·H·W) matrix and dW̃ is dW flipped and transposed as W̃ is. One im2col per chunk
         serves both gradients, and forward's cols are never needed again."""
@@ -169,7 +169,7 @@ class Conv2d(Module):
         self.weight.accumulate(xp.ascontiguousarray(dwm.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)))
 
     def _col2im_grad(self, dyc):
-        """dx = col2im(Wmᵀ dY), chunk by chunk (strided layers)."""
+        """dx = col2im(Wmᵀ dY), chunk by chunk (every layer that is not "same")."""
         xp = get_array_module(dyc)
         kh, kw = self.kernel_size
         c, n, h, w = self.xc.shape

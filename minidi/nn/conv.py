@@ -26,8 +26,8 @@ class Conv2d(Module):
     Speed: cols is kh·kw times larger than x. On the CPU the batch is processed in chunks whose cols fit in
     the cache (`chunk_bytes`), and backward rebuilds each chunk's cols instead of keeping them all: the
     matrix products then read cols from cache, not from memory. On the GPU the whole batch is one chunk.
-    In the general route, small layers (cols of the whole batch ≤ `keep_bytes`) keep forward's cols for
-    backward instead. Stride-1 layers use the full-row im2col (`im2col_rows`) when its junk columns cost
+    Small layers (cols of the whole batch ≤ `keep_bytes`) keep forward's cols for a backward that takes the
+    general route (or the first layer's, which skips dx) instead of rebuilding them. Stride-1 layers use the full-row im2col (`im2col_rows`) when its junk columns cost
     less than half again.
     """
 

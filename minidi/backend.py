@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from .errors import MinidiError
+from .errors import MinidiError, check_seed
 
 DEVICES = ("cpu", "gpu")
 
@@ -111,8 +111,13 @@ def to_device(obj, device):
 
 
 def rng(seed):
-    """A NumPy generator on the host; every random draw in minidi goes through one of these."""
-    return np.random.default_rng(seed)
+    """A NumPy generator on the host; every random draw in minidi goes through one of these.
+
+    `seed` is an integer ≥ 0 or a list of them (e.g. [seed, epoch]); anything else is a MinidiError.
+    """
+    if isinstance(seed, (list, tuple)):
+        return np.random.default_rng([check_seed(s) for s in seed])
+    return np.random.default_rng(check_seed(seed))
 
 
 def synchronize(xp):

@@ -7,6 +7,7 @@ A checkpoint adds the optimizer state under `optim/`, the masks under `mask/` an
 """
 import io
 import json
+import math
 import os
 
 import numpy as np
@@ -46,7 +47,7 @@ def save_checkpoint(path, model, optimizer, meta):
     arrays = {f"model/{k}": v for k, v in model.state_dict().items()}
     arrays.update({f"mask/{k}": v for k, v in model.masks().items()})
     arrays.update({f"optim/{k}": v for k, v in optimizer.state_dict().items()})
-    arrays["meta"] = np.array(json.dumps(meta))
+    arrays["meta"] = np.array(json_text(meta))
     save_npz(path, arrays)
 
 
@@ -65,23 +66,55 @@ def load_checkpoint(path, model, optimizer=None):
             params[name].set_mask(value)
     if optimizer is not None:
         optimizer.load_state_dict({k[len("optim/"):]: v for k, v in arrays.items() if k.startswith("optim/")})
-    return json.loads(str(arrays["meta"]))
+    try:
+        return json.loads(str(arrays["meta"]))
+    except ValueError as exc:
+        raise MinidiError(f"{path}: its 'meta' entry is not JSON ({exc})") from None
+
+
+def finite_or_none(obj):
+    """`obj` with every NaN or infinite float (also inside dicts, lists, NumPy scalars) replaced by None."""
+    if isinstance(obj, dict):
+        return {k: finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_none(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def json_text(obj, indent=None):
+    """Standard JSON (no bare NaN or Infinity, which most JSON readers refuse): non-finite numbers become null."""
+    return json.dumps(finite_or_none(obj), indent=indent, allow_nan=False)
+
+
+def checkpoint_epoch(path):
+    """How many epochs the checkpoint at `path` holds (0 if there is none); reads only its `meta` entry."""
+    if not os.path.isfile(path):
+        return 0
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"]))
+        return int(meta["epoch"]) + 1
+    except Exception as exc:                 # truncated, not an .npz, no meta: name the file, no traceback
+        raise MinidiError(f"{path} is not a readable minidi checkpoint ({exc})") from None
 
 
 def write_json(path, obj):
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, default=float) + "\n").encode())
+    atomic_write_bytes(path, (json_text(obj, indent=2) + "\n").encode())
 
 
-def check_run_dir(out_dir, config, resume, may_change=()):
-    """Never mix two runs in one folder: a folder whose config.json exists is continued only with
-    resume=True and the same configuration (keys in `may_change`, such as "epochs", excepted)."""
-    path = os.path.join(out_dir, "config.json")
-    if not os.path.isfile(path):
-        return
-    if not resume:
-        raise MinidiError(f"{out_dir} already holds a run: pass --resume to continue it, or choose another --out")
-    with open(path) as f:
-        saved = json.load(f)
-    diff = sorted(k for k in set(saved) | set(config) if k not in may_change and k in config and saved.get(k) != config[k])
-    if diff:
-        raise MinidiError(f"--resume with a different configuration than {path}: {', '.join(diff)}")
+def read_json(path, kind=dict):
+    """The JSON object in `path`; a missing, unreadable or malformed file is one clear MinidiError."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            obj = json.load(f)
+    except FileNotFoundError:
+        raise MinidiError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise MinidiError(f"{path} is not a readable JSON file ({exc})") from None
+    if not isinstance(obj, kind):
+        raise MinidiError(f"{path} does not hold a JSON {'object' if kind is dict else kind.__name__}")
+    return obj

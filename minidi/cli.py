@@ -1,40 +1,25 @@
-"""The `minidi` command line. Every error a user can cause is one line on stderr and exit status 1."""
-import functools
+"""The `minidi` command line. Every error a user can cause is one line on stderr and a non-zero exit
+(`minidi.clitools`); every value is checked before the first byte is written (`minidi.rundir`)."""
 import json
 import os
 import platform
-import sys
 
 import click
 import numpy as np
 
 from . import __version__
+from .clitools import Group, friendly
 from .errors import MinidiError
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
-def friendly(fn):
-    """Turn MinidiError (and a Ctrl-C) into one line and a non-zero exit instead of a traceback."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except MinidiError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("Interrupted; the last checkpoint (if any) is intact: rerun with --resume.", err=True)
-            sys.exit(130)
-    return wrapper
-
-
 device_option = click.option("--device", default=None, help="cpu or gpu (default: $MINIDI_DEVICE, else cpu).")
 data_dir_option = click.option("--data-dir", default=None, type=click.Path(file_okay=False),
-                               help="Folder with the dataset files (default: $MINIDI_DATA/<dataset>, then ~/.cache/minidi).")
+                               help="Folder with the dataset files, the only one searched when given (default: $MINIDI_DATA/<dataset>, then ~/.cache/minidi).")
 
 
-@click.group()
+@click.group(cls=Group)
 @click.version_option(__version__, prog_name="minidi")
 def main():
     """minidi: see how neural-network pruning works."""
@@ -67,6 +52,16 @@ def _load_data(dataset, model_name, data_dir, dtype, device, seed=0, synthetic_s
     return {split: (to_device(x, device), to_device(y, device)) for split, (x, y) in data.items()}
 
 
+def _check_dataset(dataset, model_name, augment):
+    """The dataset name, and whether --augment fits the model, before anything is loaded or written."""
+    from .data import DATASETS
+    from .models import INPUT
+    if dataset not in DATASETS:
+        raise MinidiError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
+    if augment and INPUT[model_name][0] is None:
+        raise MinidiError(f"--augment needs image input (N, C, H, W); {model_name} takes flat vectors")
+
+
 @main.command()
 @click.option("--model", "model_name", default="mlp7-linear", show_default=True, help="Model preset.")
 @click.option("--dataset", default="mnist", show_default=True, help="mnist, cifar10, cifar100 or synthetic.")
@@ -74,19 +69,19 @@ def _load_data(dataset, model_name, data_dir, dtype, device, seed=0, synthetic_s
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--lr", "lr_text", default="0:0.01,30:0.001,60:0.0001", show_default=True,
               help='LR schedule: "0.01", "0:0.01,30:0.001", "multistep:lr=0.1,at=0.5/0.75", "cosine:lr=0.1", "onecycle:max=0.1".')
-@click.option("--momentum", default=0.9, show_default=True, type=float)
+@click.option("--momentum", default=0.9, show_default=True, type=float, help="In [0, 1).")
 @click.option("--nesterov", is_flag=True, help="Nesterov momentum.")
-@click.option("--weight-decay", default=1e-4, show_default=True, type=float, help="On every parameter, biases too.")
+@click.option("--weight-decay", default=1e-4, show_default=True, type=float, help="≥ 0, on every parameter, biases too.")
 @click.option("--init", default="default", show_default=True,
               help="default (the preset's: PyTorch's for MLPs, kaiming-normal for CNNs), kaiming-uniform, kaiming-normal, xavier-uniform, xavier-normal, orthogonal.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Initial weights and data order.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Initial weights and data order.")
 @click.option("--augment/--no-augment", default=None,
               help="Random crop (padding 4) and flip of training images (default: on for CIFAR).")
 @click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=6),
               help="Training images of --dataset synthetic (50000 matches CIFAR's size).")
 @click.option("--dtype", default="float32", type=click.Choice(list(DTYPES)), show_default=True)
 @click.option("--out", "out_dir", default=None, help="Output folder (default: runs/<model>-<dataset>-s<seed>).")
-@click.option("--resume", is_flag=True, help="Continue from the output folder's checkpoint.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
 @click.option("--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
 @device_option
 @data_dir_option
@@ -96,30 +91,37 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
     """Train a model; writes config.json, log.jsonl, checkpoint.npz, model.npz and results.json to --out."""
     from . import models, optim, train as training
     from .backend import resolve_device, to_device
-    from .schedules import parse_schedule
-    device = resolve_device(device)
-    from .checkpoint import check_run_dir
+    from .checkpoint import checkpoint_epoch, save_weights
     from .data import random_crop_flip
+    from .rundir import check_run_dir, write_config
+    from .schedules import parse_schedule
+    # 1. every value, before anything is read from disk or written
+    device = resolve_device(device)
     schedule = parse_schedule(lr_text, epochs)
     build_args = dict(seed=seed, dtype=DTYPES[dtype]) if init == "default" else dict(seed=seed, init=init, dtype=DTYPES[dtype])
     model = to_device(models.build(model_name, **build_args), device)
     augment = dataset.startswith("cifar") if augment is None else augment
+    _check_dataset(dataset, model_name, augment)
+    opt = optim.SGD(model.parameters(), lr=schedule(0), momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
     out_dir = out_dir or os.path.join("runs", f"{model_name}-{dataset}-s{seed}")
     config = dict(model=model_name, dataset=dataset, epochs=epochs, batch_size=batch_size, lr=str(lr_text),
                   momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, init=init, seed=seed,
                   augment=augment, dtype=dtype)
     if dataset == "synthetic":
         config["synthetic_samples"] = synthetic_samples
-    check_run_dir(out_dir, config, resume, may_change=("epochs",))
+    # 2. the folder, and the data
+    check_run_dir(out_dir, config, resume, may_change=("epochs",), resume_from="checkpoint.npz")
+    done = checkpoint_epoch(os.path.join(out_dir, "checkpoint.npz")) if resume else 0
+    if done > epochs:
+        raise MinidiError(f"--epochs {epochs} is fewer than the {done} epochs the checkpoint in {out_dir} holds")
     data = _load_data(dataset, model_name, data_dir, DTYPES[dtype], device, seed, synthetic_samples)
-    if augment and data["train"][0].ndim != 4:
-        raise MinidiError("--augment needs image input (N, C, H, W); this model takes flat vectors")
-    opt = optim.SGD(model.parameters(), lr=schedule(0), momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
-    training.write_json(os.path.join(out_dir, "config.json"), {**config, "device": device, "minidi": __version__})
+    if batch_size > len(data["train"][1]):
+        raise MinidiError(f"--batch-size {batch_size} is larger than the training set ({len(data['train'][1])} samples)")
+    # 3. the run
+    write_config(out_dir, {**config, "device": device, "minidi": __version__})
     history = training.fit(model, opt, schedule, data, epochs, batch_size, seed=seed, out_dir=out_dir,
                            resume=resume, quiet=quiet, meta={"config": config},
                            augment=random_crop_flip if augment else None)
-    from .checkpoint import save_weights
     save_weights(os.path.join(out_dir, "model.npz"), model)
     results = {**training.summarize(history), "final_test_acc": history[-1]["test_acc"],
                "seconds": sum(r["seconds"] for r in history), "epochs": len(history)}
@@ -131,29 +133,37 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
 @click.argument("run", type=click.Path(exists=True))
 @click.option("--model", "model_name", default=None, help="Model preset (default: from the run's config.json).")
 @click.option("--dataset", default=None, help="Dataset (default: from config.json, else mnist).")
-@click.option("--dtype", default="float32", type=click.Choice(list(DTYPES)))
+@click.option("--dtype", default=None, type=click.Choice(list(DTYPES)), help="Default: the run's, else float32.")
 @device_option
 @data_dir_option
 @friendly
 def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
-    """Test loss and accuracy of RUN: a run folder (its model.npz) or a weights .npz file."""
+    """Test loss and accuracy of RUN: a run folder (its model.npz) or a weights .npz file.
+
+    The test set is rebuilt exactly as the run had it: its dataset, and for synthetic data its seed and size."""
     from . import models
     from .backend import resolve_device, to_device
-    from .checkpoint import load_weights
+    from .checkpoint import load_weights, read_json
     from .train import evaluate
     device = resolve_device(device)
     folder, weights = (run, os.path.join(run, "model.npz")) if os.path.isdir(run) else (os.path.dirname(run), run)
-    config = {}
-    if os.path.isfile(os.path.join(folder, "config.json")):
-        with open(os.path.join(folder, "config.json")) as f:
-            config = json.load(f)
+    config_path = os.path.join(folder, "config.json")
+    config = read_json(config_path) if os.path.isfile(config_path) else {}
     model_name = model_name or config.get("model")
     if not model_name:
         raise MinidiError(f"which model is {weights}? pass --model (no config.json beside it)")
     dataset = dataset or config.get("dataset", "mnist")
+    dtype = dtype or config.get("dtype", "float32")
+    if dtype not in DTYPES:
+        raise MinidiError(f"{config_path}: unknown dtype {dtype!r}")
+    same = dataset == config.get("dataset")              # the run's own data: its seed and size too
+    seed = config.get("seed", 0) if same else 0
+    samples = config.get("synthetic_samples", 2400) if same else 2400
     model = to_device(models.build(model_name, dtype=DTYPES[dtype]), device)
+    if not os.path.isfile(weights):
+        raise MinidiError(f"{run} has no model.npz (the run has not finished): nothing to evaluate")
     load_weights(weights, model)
-    data = _load_data(dataset, model_name, data_dir, DTYPES[dtype], device)
+    data = _load_data(dataset, model_name, data_dir, DTYPES[dtype], device, seed, samples)
     loss, acc = evaluate(model, *data["test"])
     click.echo(json.dumps({"model": model_name, "dataset": dataset, "test_loss": loss, "test_acc": acc}))
 
@@ -165,7 +175,8 @@ def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
               help="Pretraining and finetuning epochs (the LR tables are scaled to it).")
 @click.option("--long", is_flag=True, help="Finetune 900 epochs with the long schedules.")
 @click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Finetuning seeds per arm.")
-@click.option("--pr", default=None, type=float, help="Pruning ratio of the finetuning arms (default 0.8 linear, 0.9 ReLU).")
+@click.option("--pr", default=None, type=click.FloatRange(0, 1, max_open=True),
+              help="Pruning ratio of the finetuning arms, in [0, 1) (default 0.8 linear, 0.9 ReLU).")
 @click.option("--prs", default="0,0.1,0.3,0.5,0.7,0.9", show_default=True, help="Ratios of the JSV-vs-PR sweep.")
 @click.option("--probe", default=1000, show_default=True, type=click.IntRange(min=1), help="Training images for the JSV.")
 @click.option("--out", "out_dir", default=None, help="Results folder (default: results/isometry-<model>).")
@@ -180,18 +191,12 @@ def isometry(model_name, epochs, long, seeds, pr, prs, probe, out_dir, cache, sw
              data_dir):
     """The core study: pruning breaks dynamical isometry, a larger LR repairs it, OrthP restores it."""
     from .experiments import isometry as study
-    from .models import PRESETS
-    if model_name not in PRESETS:
-        raise MinidiError(f"unknown model {model_name!r}: choose one of {', '.join(sorted(PRESETS))}")
-    try:
-        ratios = [float(p) for p in prs.split(",") if p.strip()]
-    except ValueError:
-        raise MinidiError(f"--prs must be comma-separated numbers, got {prs!r}") from None
-    if model_name not in study.DEFAULT_PR:
-        raise MinidiError(f"the isometry study runs on {', '.join(study.DEFAULT_PR)}, not {model_name}")
-    study.run(model_name, out_dir or os.path.join("results", f"isometry-{model_name}"), epochs, long, seeds,
-              pr, ratios, device, data_dir, probe, resume, quiet, cache, sweep_only)
-    click.echo(os.path.join(out_dir or os.path.join("results", f"isometry-{model_name}"), "report.md"))
+    from .prune import parse_ratios
+    ratios = parse_ratios(prs, "--prs")
+    out_dir = out_dir or os.path.join("results", f"isometry-{model_name}")
+    study.run(model_name, out_dir, epochs, long, seeds, pr, ratios, device, data_dir, probe, resume, quiet, cache,
+              sweep_only)
+    click.echo(os.path.join(out_dir, "report.md"))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,49 @@
-"""One exception type for every mistake a user can make.
+"""One exception type for every mistake a user can make, one warning type, and the interruption.
 
-The CLI turns a `MinidiError` into one line on stderr and exit status 1; anything else is a bug in minidi.
+The CLI turns a `MinidiError` into one line on stderr and exit status 1, a `MinidiWarning` into one line
+"Warning: ..." on stderr, and Ctrl-C or SIGTERM into one line and exit status 130 or 143. Anything else is a
+bug in minidi.
 """
+import math
+import numbers
+import warnings
 
 
 class MinidiError(ValueError):
     """Bad input: an unknown name, a malformed spec, a missing or corrupt file, a mismatched state_dict."""
+
+
+class MinidiWarning(UserWarning):
+    """A value that is legal but is very likely a mistake (the run goes on)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM; its message says what was kept on disk."""
+
+
+def warn(message):
+    """Emit a MinidiWarning (the CLI prints it as one line)."""
+    warnings.warn(message, MinidiWarning, stacklevel=2)
+
+
+def check_number(value, name, low=None, high=None, low_open=False, high_open=False, integer=False):
+    """`value` as a float (or int) if it is a finite real number in the given range; else a MinidiError naming
+    `name`. Booleans and strings are not numbers here."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (integer and not isinstance(value, numbers.Integral)):
+        kind = "an integer" if integer else "a number"
+        raise MinidiError(f"{name} must be {kind}, got {value!r}")
+    if not math.isfinite(value):
+        raise MinidiError(f"{name} must be finite, got {value}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        right = "" if high is None else f"{high:g}" + (")" if high_open else "]")
+        where = f"in {left or '(-inf'}, {right or 'inf)'}"
+        raise MinidiError(f"{name} must be {where}, got {value:g}")
+    return int(value) if integer else float(value)
+
+
+def check_seed(seed, name="seed"):
+    """A seed is an integer ≥ 0 (NumPy's generators refuse negative ones)."""
+    return check_number(seed, name, low=0, integer=True)

@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from .backend import get_array_module, to_device, device_of
+from .backend import device_of, get_array_module, to_device
+from .backend import rng as backend_rng
 from .nn.init import orthogonal, orthogonalize
 from .prune.structured import kept_units, l1_scores, weight_layers
 from .prune.spec import parse_spec
@@ -36,7 +37,7 @@ def orthp(model, gain=1.0):
 
 def orthogonal_init(model, gain=1.0, seed=0):
     """Re-draw every weight matrix as a random (semi-)orthogonal matrix times gain (biases kept)."""
-    rng = np.random.default_rng(seed)
+    rng = backend_rng(seed)
     device = None
     for layer in weight_layers(model):
         device = device or device_of(layer.weight.data)

@@ -6,6 +6,7 @@ weight stays exactly 0 however momentum or weight decay would move it. The learn
 are plain attributes that a schedule sets before each epoch or iteration.
 """
 from .backend import get_array_module
+from .errors import MinidiError, check_number
 
 
 class SGD:
@@ -15,6 +16,11 @@ class SGD:
     """
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, nesterov=False):
+        check_number(lr, "learning rate", low=0)
+        check_number(momentum, "momentum", low=0, high=1, high_open=True)
+        check_number(weight_decay, "weight decay", low=0)
+        if nesterov and not momentum:
+            raise MinidiError("Nesterov momentum needs a momentum > 0")
         self.params = list(params)
         self.lr, self.momentum, self.weight_decay, self.nesterov = lr, momentum, weight_decay, nesterov
         self.buffers = [None] * len(self.params)
@@ -57,6 +63,11 @@ class Adam:
     """m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  w ← w − η · m̂ / (√v̂ + ε),  m̂, v̂ bias-corrected."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        check_number(lr, "learning rate", low=0)
+        for i, beta in enumerate(betas):
+            check_number(beta, f"betas[{i}]", low=0, high=1, high_open=True)
+        check_number(eps, "eps", low=0, low_open=True)
+        check_number(weight_decay, "weight decay", low=0)
         self.params = list(params)
         self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
         self.t = 0

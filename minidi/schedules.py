@@ -14,7 +14,7 @@ Text form, for the CLI (`parse_schedule`):
 """
 import math
 
-from .errors import MinidiError
+from .errors import MinidiError, check_number, warn
 
 
 class Schedule:
@@ -59,10 +59,14 @@ class EpochTable(Schedule):
 
 
 class MultiStep(Schedule):
-    """η(t) = lr · gamma^(number of milestones ≤ floor(t))."""
+    """η(t) = lr · gamma^(number of milestones ≤ floor(t)); milestones are epochs ≥ 0."""
 
     def __init__(self, lr, milestones, gamma=0.1):
-        self.lr, self.milestones, self.gamma = lr, sorted(milestones), gamma
+        check_number(lr, "multistep lr", low=0)
+        check_number(gamma, "multistep gamma", low=0, low_open=True)
+        for m in milestones:
+            check_number(m, "multistep milestone", low=0, integer=True)
+        self.lr, self.milestones, self.gamma = lr, sorted(int(m) for m in milestones), gamma
 
     def __call__(self, t):
         return self.lr * self.gamma ** sum(m <= math.floor(t + 1e-9) for m in self.milestones)
@@ -72,6 +76,12 @@ class Cosine(Schedule):
     """Linear warm-up from 0 over `warmup` epochs, then η(t) = min + (lr − min)(1 + cos(π·s))/2, s ∈ [0, 1]."""
 
     def __init__(self, lr, total, min_lr=0.0, warmup=0):
+        check_number(lr, "cosine lr", low=0)
+        check_number(min_lr, "cosine min", low=0)
+        check_number(total, "cosine: the run's length", low=1, integer=True)
+        check_number(warmup, "cosine warmup", low=0, integer=True)
+        if warmup >= total:
+            raise MinidiError(f"cosine: a warm-up of {warmup} epochs is not shorter than the run ({total} epochs)")
         self.lr, self.total, self.min_lr, self.warmup = lr, total, min_lr, warmup
 
     def __call__(self, t):
@@ -89,6 +99,13 @@ class OneCycle(Schedule):
     per_iteration = True
 
     def __init__(self, max_lr, total, div=100.0, final_div=1e4, pct=0.1, momentum=(0.85, 0.95)):
+        check_number(max_lr, "onecycle max", low=0, low_open=True)
+        check_number(total, "onecycle: the run's length", low=0, low_open=True)
+        check_number(div, "onecycle div", low=0, low_open=True)
+        check_number(final_div, "onecycle final_div", low=0, low_open=True)
+        check_number(pct, "onecycle pct", low=0, high=1, low_open=True, high_open=True)
+        for m in momentum:
+            check_number(m, "onecycle momentum", low=0, high=1, high_open=True)
         self.max_lr, self.total, self.div, self.final_div, self.pct = max_lr, total, div, final_div, pct
         self.mom_lo, self.mom_hi = momentum
 
@@ -135,27 +152,81 @@ def _number(text, what):
     return value
 
 
+def _milestones(text, epochs):
+    """multistep's `at`: fractions of the run (0 < a < 1, rounded to epochs) or whole epochs 1..epochs−1."""
+    out = []
+    for a in text.split("/"):
+        value = _number(a, "milestone")
+        if value < 1:
+            if value == 0:
+                raise MinidiError(f"multistep: milestone {a!r} must be a fraction in (0, 1) or an epoch ≥ 1")
+            epoch = round(value * epochs)
+            if not 1 <= epoch < epochs:
+                warn(f"multistep: milestone {a} of a {epochs}-epoch run is epoch {epoch}, "
+                     + ("so the LR is decayed from the start" if epoch < 1 else "after the run: it never takes effect"))
+        else:
+            if value != int(value):
+                raise MinidiError(f"multistep: milestone {a!r} is neither a fraction in (0, 1) nor a whole epoch")
+            epoch = int(value)
+            if epoch >= epochs:
+                raise MinidiError(f"multistep: milestone {epoch} lies outside the run (epochs 1..{epochs - 1})")
+        if epoch in out:
+            if value >= 1:
+                raise MinidiError(f"multistep: milestones {text!r} name epoch {epoch} twice")
+            warn(f"multistep: two milestones of {text!r} round to epoch {epoch}, so the LR drops by gamma² there")
+        out.append(epoch)
+    return out
+
+
+def _integer(text, what):
+    value = _number(text, what)
+    if value != int(value):
+        raise MinidiError(f"malformed schedule: {what} {text!r} must be a whole number of epochs")
+    return int(value)
+
+
 def parse_schedule(text, epochs):
-    """A Schedule from its text form (see the module docstring); `epochs` is the run's length."""
+    """A Schedule from its text form (see the module docstring); `epochs` is the run's length.
+
+    Values that cannot work are a MinidiError naming the option (a milestone or warm-up outside the run,
+    pct outside (0, 1), a divisor of 0, ...); legal values that are surely a mistake emit a MinidiWarning
+    (table entries past the run, an LR of 0 throughout, a milestone that rounds onto the run's edge).
+    """
+    epochs = check_number(epochs, "epochs", low=1, integer=True)
     text = str(text).strip().replace(" ", "")
     if not text:
         raise MinidiError("malformed schedule: empty")
     kind, _, rest = text.partition(":")
     if kind == "multistep":
         o = _options(rest, kind, ("lr", "at", "gamma"))
-        at = [_number(a, "milestone") for a in o.get("at", "0.5/0.75").split("/")]
-        milestones = [round(a * epochs) if a < 1 else int(a) for a in at]
-        return MultiStep(_number(o.get("lr", "0.1"), "lr"), milestones, _number(o.get("gamma", "0.1"), "gamma"))
-    if kind == "cosine":
+        schedule = MultiStep(_number(o.get("lr", "0.1"), "lr"), _milestones(o.get("at", "0.5/0.75"), epochs),
+                             _number(o.get("gamma", "0.1"), "gamma"))
+        if schedule.gamma > 1:
+            warn(f"multistep: gamma {schedule.gamma:g} > 1 makes the LR grow at each milestone")
+    elif kind == "cosine":
         o = _options(rest, kind, ("lr", "min", "warmup"))
-        return Cosine(_number(o.get("lr", "0.1"), "lr"), epochs, _number(o.get("min", "0"), "min"),
-                      int(_number(o.get("warmup", "0"), "warmup")))
-    if kind == "onecycle":
+        schedule = Cosine(_number(o.get("lr", "0.1"), "lr"), epochs, _number(o.get("min", "0"), "min"),
+                          _integer(o.get("warmup", "0"), "warmup"))
+        if schedule.min_lr > schedule.lr:
+            warn(f"cosine: min {schedule.min_lr:g} is above lr {schedule.lr:g}, so the LR rises over the run")
+    elif kind == "onecycle":
         o = _options(rest, kind, ("max", "div", "final_div", "pct"))
-        return OneCycle(_number(o.get("max", "0.1"), "max"), epochs, _number(o.get("div", "100"), "div"),
-                        _number(o.get("final_div", "1e4"), "final_div"), _number(o.get("pct", "0.1"), "pct"))
-    if ":" not in text:
-        return Constant(_number(text, "learning rate"))
+        schedule = OneCycle(_number(o.get("max", "0.1"), "max"), epochs, _number(o.get("div", "100"), "div"),
+                            _number(o.get("final_div", "1e4"), "final_div"), _number(o.get("pct", "0.1"), "pct"))
+    elif ":" not in text:
+        schedule = Constant(_number(text, "learning rate"))
+    else:
+        schedule = EpochTable(_table(text))
+        late = [e for e, _ in schedule.table if e >= epochs]
+        if late:
+            warn(f"schedule entries at epoch{'s' if len(late) > 1 else ''} {', '.join(map(str, late))} lie beyond "
+                 f"the run's {epochs} epochs and are never used")
+    if all(schedule(t) == 0 for t in range(epochs)):
+        warn("the learning rate is 0 for the whole run: the weights will not change")
+    return schedule
+
+
+def _table(text):
     table = {}
     for item in text.split(","):
         epoch, sep, lr = item.partition(":")
@@ -164,4 +235,4 @@ def parse_schedule(text, epochs):
         if int(epoch) in table:
             raise MinidiError(f"malformed schedule {text!r}: epoch {epoch} appears twice")
         table[int(epoch)] = _number(lr, "learning rate")
-    return EpochTable(table)
+    return table

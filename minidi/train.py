@@ -7,10 +7,12 @@ One epoch of `fit`:
     evaluate on the test set, append a row to `history`, call the callbacks, write log and checkpoint.
 
 Losses and correct counts are summed on the device and read once per epoch, so the GPU never waits for
-the host inside an epoch. A NaN or infinite loss stops the run with `TrainingDiverged` (the last good
-checkpoint stays on disk).
+the host inside an epoch. Before an epoch's checkpoint replaces the previous one, every number it would save
+is checked (train and test loss, every weight, buffer and optimizer state): a NaN or infinity stops the run
+with `TrainingDiverged`, and the previous checkpoint, the last good state, stays on disk. NumPy's overflow
+warnings are silenced inside `fit`, since this check reports the problem in one line.
 """
-import json
+import contextlib
 import math
 import os
 import sys
@@ -19,16 +21,31 @@ import time
 import click
 import numpy as np
 
-from .backend import get_array_module, synchronize
-from .checkpoint import load_checkpoint, save_checkpoint, write_json
+from .backend import get_array_module, rng, synchronize, to_numpy
+from .checkpoint import json_text, load_checkpoint, save_checkpoint, write_json
 from .data import batches, epoch_order
 from .data.download import atomic_write_bytes
-from .errors import MinidiError
+from .errors import Interrupted, MinidiError, check_seed
 from .nn import SoftmaxCrossEntropy
 
 
 class TrainingDiverged(MinidiError):
-    """The loss became NaN or infinite."""
+    """A loss, a weight or an optimizer state became NaN or infinite."""
+
+
+def nonfinite(model, optimizer, row):
+    """What about to be saved is not finite: ["test loss nan", "layers.0.weight", ...] ([] when all is well).
+
+    One device reduction per array, read back together (one transfer, once per epoch)."""
+    bad = [f"{k.replace('_', ' ')} {row[k]}" for k in ("train_loss", "test_loss") if not math.isfinite(row[k])]
+    arrays = {**model.state_dict(), **{f"optimizer {k}": v for k, v in optimizer.state_dict().items()
+                                       if hasattr(v, "dtype")}}
+    arrays = {k: v for k, v in arrays.items() if v.dtype.kind == "f"}
+    if arrays:
+        xp = get_array_module(*arrays.values())
+        finite = to_numpy(xp.stack([xp.isfinite(v).all() for v in arrays.values()]))
+        bad += [k for k, ok in zip(arrays, finite) if not ok]
+    return bad
 
 
 def evaluate(model, x, y, batch_size=1000):
@@ -69,6 +86,7 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
     augment: None, or f(x_batch, rng) -> x_batch applied to every training batch, with a generator seeded by
              (seed, epoch) as the shuffling is (e.g. `minidi.data.random_crop_flip`).
     """
+    check_seed(seed)
     x_train, y_train = data["train"]
     x_test, y_test = data["test"]
     xp = get_array_module(x_train)
@@ -81,7 +99,7 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
             saved = load_checkpoint(ckpt, model, optimizer)
             history, start_epoch = saved["history"], saved["epoch"] + 1
             if not quiet:
-                click.echo(f"resuming from {ckpt} after epoch {saved['epoch']}", err=True)
+                click.echo(f"resuming from {ckpt} after epoch {saved['epoch'] + 1}/{epochs}", err=True)
     if start_epoch == 0:
         for cb in callbacks:
             if hasattr(cb, "on_start"):
@@ -89,58 +107,77 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
     n_batches = math.ceil(len(x_train) / batch_size)
     step_hooks = [cb.before_step for cb in callbacks if hasattr(cb, "before_step")]
     model.train()
-    for epoch in range(start_epoch, epochs):
-        t0 = time.perf_counter()
-        if not schedule.per_iteration:
-            optimizer.lr = schedule(epoch)
-        order = epoch_order(len(x_train), seed, epoch)
-        aug_rng = np.random.default_rng([int(seed), int(epoch), 1]) if augment else None
-        total_loss, correct = xp.zeros((), dtype=np.float64), xp.zeros((), dtype=np.int64)
-        with click.progressbar(batches(x_train, y_train, batch_size, order), length=n_batches, file=sys.stderr,
-                               label=f"epoch {epoch + 1}/{epochs}", hidden=quiet) as bar:
-            for i, (xb, yb) in enumerate(bar):
-                if schedule.per_iteration:
-                    t = epoch + i / n_batches
-                    optimizer.lr = schedule(t)
-                    momentum = schedule.momentum(t)
-                    if momentum is not None:
-                        optimizer.momentum = momentum
-                if augment:
-                    xb = augment(xb, aug_rng)
-                logits = model.forward(xb)
-                loss = loss_fn.forward(logits, yb)
-                optimizer.zero_grad()
-                model.backward(loss_fn.backward(), input_grad=False)
-                for hook in step_hooks:
-                    hook(model)
-                optimizer.step()
-                total_loss += loss * len(yb)
-                correct += (logits.argmax(axis=1) == yb).sum()
-        train_loss = float(total_loss) / len(y_train)
-        if not math.isfinite(train_loss):
-            where = f"; the last good state is {ckpt}" if ckpt and os.path.isfile(ckpt) else ""
-            raise TrainingDiverged(f"the training loss became {train_loss} in epoch {epoch}{where}")
-        test_loss, test_acc = evaluate(model, x_test, y_test, eval_batch_size)
-        synchronize(xp)
-        row = {"epoch": epoch, "lr": optimizer.lr, "train_loss": train_loss, "train_acc": int(correct) / len(y_train),
-               "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
-        for cb in callbacks:
-            if hasattr(cb, "on_epoch_end"):
-                cb.on_epoch_end(model, row)
-        history.append(row)
-        if not quiet:
-            click.echo(f"epoch {epoch + 1}/{epochs}  lr {row['lr']:.4g}  loss {train_loss:.4f}  "
-                       f"train {row['train_acc']:.4f}  test {test_acc:.4f}  ({row['seconds']:.1f}s)", err=True)
-        if out_dir:
-            _write_log(out_dir, history)
-            save_checkpoint(ckpt, model, optimizer, {"epoch": epoch, "history": history, **(meta or {})})
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _interruption(history, epochs, ckpt):
+        for epoch in range(start_epoch, epochs):
+            t0 = time.perf_counter()
+            if not schedule.per_iteration:
+                optimizer.lr = schedule(epoch)
+            order = epoch_order(len(x_train), seed, epoch)
+            aug_rng = rng([seed, epoch, 1]) if augment else None
+            total_loss, correct = xp.zeros((), dtype=np.float64), xp.zeros((), dtype=np.int64)
+            with click.progressbar(batches(x_train, y_train, batch_size, order), length=n_batches, file=sys.stderr,
+                                   label=f"epoch {epoch + 1}/{epochs}", hidden=quiet) as bar:
+                for i, (xb, yb) in enumerate(bar):
+                    if schedule.per_iteration:
+                        t = epoch + i / n_batches
+                        optimizer.lr = schedule(t)
+                        momentum = schedule.momentum(t)
+                        if momentum is not None:
+                            optimizer.momentum = momentum
+                    if augment:
+                        xb = augment(xb, aug_rng)
+                    logits = model.forward(xb)
+                    loss = loss_fn.forward(logits, yb)
+                    optimizer.zero_grad()
+                    model.backward(loss_fn.backward(), input_grad=False)
+                    for hook in step_hooks:
+                        hook(model)
+                    optimizer.step()
+                    total_loss += loss * len(yb)
+                    correct += (logits.argmax(axis=1) == yb).sum()
+            train_loss = float(total_loss) / len(y_train)
+            test_loss, test_acc = evaluate(model, x_test, y_test, eval_batch_size)
+            synchronize(xp)
+            row = {"epoch": epoch, "lr": optimizer.lr, "train_loss": train_loss, "train_acc": int(correct) / len(y_train),
+                   "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
+            bad = nonfinite(model, optimizer, row)
+            if bad:
+                kept = (f"{ckpt} still holds epoch {len(history)}/{epochs}, the last good state" if ckpt and history
+                        else "no checkpoint was written")
+                raise TrainingDiverged(f"training diverged in epoch {epoch + 1}/{epochs} (not finite: "
+                                       f"{', '.join(bad[:4])}{' ...' if len(bad) > 4 else ''}); {kept}")
+            for cb in callbacks:
+                if hasattr(cb, "on_epoch_end"):
+                    cb.on_epoch_end(model, row)
+            history.append(row)
+            if not quiet:
+                click.echo(f"epoch {epoch + 1}/{epochs}  lr {row['lr']:.4g}  loss {train_loss:.4f}  "
+                           f"train {row['train_acc']:.4f}  test {test_acc:.4f}  ({row['seconds']:.1f}s)", err=True)
+            if out_dir:
+                _write_log(out_dir, history)
+                save_checkpoint(ckpt, model, optimizer, {"epoch": epoch, "history": history, **(meta or {})})
     return history
+
+
+@contextlib.contextmanager
+def _interruption(history, epochs, ckpt):
+    """Turn Ctrl-C (or the CLI's SIGTERM) into `Interrupted`, saying which epoch the checkpoint holds."""
+    try:
+        yield
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        where = f"in epoch {len(history) + 1}/{epochs}" if len(history) < epochs else "after the last epoch"
+        if ckpt and history:
+            raise Interrupted(f"interrupted {where}; {ckpt} holds epoch {len(history)}/{epochs}: "
+                              "rerun with --resume to continue") from None
+        raise Interrupted(f"interrupted {where}, before the first checkpoint: rerun to start again") from None
 
 
 def _write_log(out_dir, history):
     """log.jsonl: one JSON object per epoch; rewritten whole (atomically), so a resumed run never repeats lines."""
     atomic_write_bytes(os.path.join(out_dir, "log.jsonl"),
-                       "".join(json.dumps(row) + "\n" for row in history).encode())
+                       "".join(json_text(row) + "\n" for row in history).encode())
 
 
 __all__ = ["fit", "evaluate", "summarize", "TrainingDiverged", "write_json"]

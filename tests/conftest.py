@@ -78,3 +78,14 @@ def check_module_gradients(module, x, seed=12345, tol=1e-6, train=True):
     worst = max(errors.values())
     assert worst < tol, errors
     return worst
+
+
+def snapshot(root):
+    """{relative path: (bytes, mode)} of every file under `root`: to show a command changed nothing."""
+    out = {}
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, root)] = (f.read(), os.stat(path).st_mode)
+    return out

@@ -1,6 +1,8 @@
 """fit/evaluate: learning, callbacks, checkpoints and resume, divergence, summaries."""
 import json
+import math
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -9,7 +11,8 @@ from minidi import models, optim
 from minidi.backend import to_device, to_numpy
 from minidi.checkpoint import load_checkpoint
 from minidi.data import synthetic
-from minidi.schedules import parse_schedule
+from minidi.errors import Interrupted, MinidiError
+from minidi.schedules import Schedule, parse_schedule
 from minidi.train import TrainingDiverged, evaluate, fit, summarize
 
 
@@ -85,13 +88,95 @@ def test_resume_gives_exactly_the_uninterrupted_run(tmp_path, device):
     assert meta["epoch"] == 4
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_divergence_stops_with_a_clear_message(tmp_path, device):
     data = _data(device)
     model, opt, _ = _setup(device)
-    with pytest.raises(TrainingDiverged, match="training loss became (nan|inf) in epoch 0"):
-        fit(model, opt, parse_schedule("1e6", 3), data, epochs=3, batch_size=50, out_dir=str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                        # no screen of NumPy overflow warnings first
+        with pytest.raises(TrainingDiverged, match=r"diverged in epoch 1/3 \(not finite: train loss (nan|inf), "
+                                                   r".*no checkpoint was written"):
+            fit(model, opt, parse_schedule("1e6", 3), data, epochs=3, batch_size=50, out_dir=str(tmp_path))
     assert not os.path.exists(tmp_path / "checkpoint.npz")   # the diverged state is never saved
+
+
+class _BlowUpAtTheLastStep(Schedule):
+    """LR 0.05, except at the very last iteration of epoch `at`: there 1e300 (inf in float32), so that epoch's
+    training loss (measured before each step) is finite while the weights it ends with are not."""
+    per_iteration = True
+
+    def __init__(self, at, n_batches):
+        self.at, self.last = at, at + (n_batches - 1) / n_batches
+
+    def __call__(self, t):
+        return 1e300 if abs(t - self.last) < 1e-9 else 0.05
+
+
+def test_a_diverged_epoch_never_replaces_the_good_checkpoint(tmp_path, device):
+    data = _data(device)                                      # 500 training samples: 10 batches of 50
+    model, opt, _ = _setup(device)
+    out = str(tmp_path / "run")
+    fit(model, opt, _BlowUpAtTheLastStep(99, 10), data, epochs=2, batch_size=50, out_dir=out)
+    good = {name: open(os.path.join(out, name), "rb").read() for name in ("checkpoint.npz", "log.jsonl")}
+    m2, o2, _ = _setup(device)
+    with pytest.raises(TrainingDiverged) as info:
+        fit(m2, o2, _BlowUpAtTheLastStep(2, 10), data, epochs=4, batch_size=50, out_dir=out, resume=True)
+    message = str(info.value)
+    assert "diverged in epoch 3/4" in message and "train loss" not in message           # the loss was finite
+    assert "test loss nan" in message and "layers.0.weight" in message
+    assert f"{os.path.join(out, 'checkpoint.npz')} still holds epoch 2/4, the last good state" in message
+    for name, content in good.items():
+        assert open(os.path.join(out, name), "rb").read() == content, name
+    assert load_checkpoint(os.path.join(out, "checkpoint.npz"), m2)["epoch"] == 1
+
+
+def _strict_json(line):
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_log_and_checkpoint_stay_standard_json_when_a_callback_reports_nan(tmp_path, device):
+    class NanMetric:
+        def on_epoch_end(self, model, row):
+            row["metric"] = float("nan")
+            row["nested"] = {"inf": float("inf"), "ok": 1.5}
+
+    data = _data(device)
+    model, opt, sched = _setup(device)
+    history = fit(model, opt, sched, data, epochs=2, batch_size=100, out_dir=str(tmp_path), callbacks=[NanMetric()])
+    rows = [_strict_json(line) for line in open(tmp_path / "log.jsonl")]
+    assert [r["metric"] for r in rows] == [None, None] and rows[1]["nested"] == {"inf": None, "ok": 1.5}
+    assert math.isnan(history[0]["metric"])                    # the in-memory history keeps the value
+    meta = load_checkpoint(str(tmp_path / "checkpoint.npz"), model)
+    assert meta["history"][1]["metric"] is None
+
+
+def test_interrupt_says_which_epoch_the_checkpoint_holds(tmp_path, device):
+    class StopInEpoch:
+        def __init__(self, epoch):
+            self.epoch, self.seen = epoch, 0
+
+        def before_step(self, model):
+            self.seen += 1
+            if self.seen == self.epoch * 5 + 2:               # 5 steps per epoch: the 3rd step of that epoch
+                raise KeyboardInterrupt
+
+    data = _data(device)
+    model, opt, sched = _setup(device)
+    with pytest.raises(Interrupted, match=r"interrupted in epoch 3/6; .*checkpoint.npz holds epoch 2/6: rerun with "
+                                          r"--resume"):
+        fit(model, opt, sched, data, epochs=6, batch_size=100, out_dir=str(tmp_path), callbacks=[StopInEpoch(2)])
+    assert load_checkpoint(str(tmp_path / "checkpoint.npz"), model)["epoch"] == 1
+    model, opt, sched = _setup(device)
+    with pytest.raises(Interrupted, match="interrupted in epoch 1/6, before the first checkpoint"):
+        fit(model, opt, sched, data, epochs=6, batch_size=100, callbacks=[StopInEpoch(0)])
+
+
+def test_fit_refuses_a_negative_seed(device):
+    data = _data(device)
+    model, opt, sched = _setup(device)
+    with pytest.raises(MinidiError, match="seed must be in \\[0, inf\\), got -1"):
+        fit(model, opt, sched, data, epochs=1, seed=-1)
 
 
 def test_onecycle_sets_lr_and_momentum_every_iteration(device):

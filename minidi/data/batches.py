@@ -1,7 +1,7 @@
 """Mini-batches with seeded shuffling, and the synthetic datasets of the tests and offline demos."""
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import get_array_module, rng
 
 
 def epoch_order(n, seed, epoch):
@@ -10,7 +10,7 @@ def epoch_order(n, seed, epoch):
     Seeding per epoch (not one running generator) makes the order of epoch e independent of how the run got
     there, so a resumed run sees exactly the batches an uninterrupted one would.
     """
-    return np.random.default_rng([int(seed), int(epoch)]).permutation(n)
+    return rng([seed, epoch]).permutation(n)
 
 
 def batches(x, y, batch_size, order=None):
@@ -34,11 +34,11 @@ def synthetic(n=1000, dim=64, classes=10, seed=0, noise=1.0, image_shape=None, d
 
     Returns (x, y) on the host: x (n, dim) or (n, *image_shape) when given (dim is then its product).
     """
-    rng = np.random.default_rng(seed)
+    gen = rng(seed)
     if image_shape is not None:
         dim = int(np.prod(image_shape))
-    centres = rng.standard_normal((classes, dim)) / np.sqrt(2.0)          # centre coordinates ~ N(0, 1/2)
-    y = rng.integers(0, classes, size=n)
-    x = centres[y] + noise * rng.standard_normal((n, dim))
+    centres = gen.standard_normal((classes, dim)) / np.sqrt(2.0)          # centre coordinates ~ N(0, 1/2)
+    y = gen.integers(0, classes, size=n)
+    x = centres[y] + noise * gen.standard_normal((n, dim))
     x = x.astype(dtype)
     return (x.reshape((n, *image_shape)) if image_shape is not None else x), y.astype(np.int64)

@@ -2,7 +2,8 @@
 
 Each record is the label byte(s) and then 3072 pixel bytes: 1024 red, 1024 green, 1024 blue, each 32×32 in
 row order. CIFAR-10 has one label byte; CIFAR-100 two (coarse, fine; minidi uses the fine label).
-Search order for the folder: `data_dir` (or `data_dir/<name>`), `$MINIDI_DATA/<name>`, `~/.cache/minidi/<name>`.
+Search order for the folder: an explicit `data_dir` (or `data_dir/<name>`) alone, and nothing is downloaded into
+it; without one, `$MINIDI_DATA/<name>`, then `~/.cache/minidi/<name>`.
 A folder may hold the extracted `.bin` files (in the archive's subfolder) or only the `.tar.gz` archive, whose
 `.bin` members are then extracted (only those, to fixed names, atomically). With neither, the archive is
 downloaded (MD5-verified). Corrupt or truncated files are errors that name the file.
@@ -13,7 +14,7 @@ import tarfile
 import numpy as np
 
 from ..errors import MinidiError
-from .download import atomic_write_bytes, check_md5, download
+from .download import atomic_write_bytes, check_md5, download, explicit_dir
 
 URL = "https://www.cs.toronto.edu/~kriz/"
 SPECS = {
@@ -48,7 +49,10 @@ def read_bin(path, label_bytes, classes):
 
 
 def candidate_dirs(name, data_dir=None):
-    dirs = [data_dir, os.path.join(data_dir, name)] if data_dir else []
+    """The folders searched, in order (only `data_dir` and `data_dir/<name>` when it is given)."""
+    if data_dir:
+        return [data_dir, os.path.join(data_dir, name)]
+    dirs = []
     if os.environ.get("MINIDI_DATA"):
         dirs.append(os.path.join(os.environ["MINIDI_DATA"], name))
     return dirs + [os.path.join(os.path.expanduser("~"), ".cache", "minidi", name)]
@@ -77,7 +81,7 @@ def extract(archive, folder, spec):
 def find(name, data_dir=None, download_ok=True):
     """The folder whose <spec folder>/ holds every .bin file, extracting or downloading when needed."""
     spec = SPECS[name]
-    dirs = candidate_dirs(name, data_dir)
+    dirs = candidate_dirs(name, explicit_dir(data_dir))
     for d in dirs:
         if _has_bins(d, spec):
             return d
@@ -87,10 +91,14 @@ def find(name, data_dir=None, download_ok=True):
             check_md5(archive, spec["md5"])
             extract(archive, d, spec)
             return d
-    if not download_ok:
-        raise MinidiError(f"{name} not found in " + ", ".join(dirs) + " (set MINIDI_DATA or --data-dir)")
+    missing = f"{name} not found: neither {spec['archive']} nor all of {spec['folder']}/*.bin in " + ", ".join(dirs)
+    if data_dir or not download_ok:
+        raise MinidiError(missing + ("" if data_dir else " (set MINIDI_DATA or --data-dir)"))
     target = dirs[-1]
-    archive = download([URL + spec["archive"]], os.path.join(target, spec["archive"]), spec["md5"])
+    try:
+        archive = download([URL + spec["archive"]], os.path.join(target, spec["archive"]), spec["md5"])
+    except MinidiError as exc:
+        raise MinidiError(f"{missing}; then {exc}") from None
     extract(archive, target, spec)
     return target
 

@@ -1,7 +1,7 @@
 """Downloading and checking dataset files: MD5 verification, atomic writes."""
 import hashlib
 import os
-import tempfile
+import secrets
 import urllib.request
 
 from ..errors import MinidiError
@@ -15,12 +15,20 @@ def md5sum(path, chunk=1 << 20):
     return digest.hexdigest()
 
 
+TMP_PREFIX = ".tmp-"     # temporary files of atomic writes; a folder holding only these counts as empty
+
+
 def atomic_write_bytes(path, data):
-    """Write bytes to `path` through a temporary file in the same folder and os.replace (never half a file)."""
+    """Write bytes to `path` through a temporary file in the same folder and os.replace (never half a file).
+
+    The temporary file is created with mode 0o666 filtered by the user's umask, as open() would create
+    `path` itself (tempfile.mkstemp would make every result file 0600).
+    """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    tmp = os.path.join(folder, f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{os.path.basename(path)}")
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
@@ -28,6 +36,26 @@ def atomic_write_bytes(path, data):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def explicit_dir(data_dir):
+    """An explicit data folder (--data-dir) must exist: it is the only place searched."""
+    if data_dir and not os.path.isdir(data_dir):
+        raise MinidiError(f"data folder {data_dir} does not exist" if not os.path.exists(data_dir)
+                          else f"data folder {data_dir} is a file, not a folder")
+    return data_dir
+
+
+def search_report(dirs, is_there):
+    """'A (lacks x, y); B (does not exist)': what each searched folder lacks, for one-line errors."""
+    parts = []
+    for d in dirs:
+        if not os.path.isdir(d):
+            parts.append(f"{d} (does not exist)")
+        else:
+            missing = [name for name in is_there if not os.path.isfile(os.path.join(d, name))]
+            parts.append(f"{d} (lacks {', '.join(missing)})" if missing else d)
+    return "; ".join(parts)
 
 
 def download(urls, path, md5):

@@ -1,7 +1,9 @@
 """MNIST: the four original gzip'd IDX files, found locally or downloaded, checked, read and preprocessed.
 
-Search order for the folder holding the files: `data_dir` (or `data_dir/mnist`), then `$MINIDI_DATA/mnist`,
-then `~/.cache/minidi/mnist`; if none has all four, they are downloaded into the cache folder.
+Where the files are looked for: an explicit `data_dir` (or `data_dir/mnist`) is the only place searched, and
+nothing is downloaded into it; without one, `$MINIDI_DATA/mnist`, then `~/.cache/minidi/mnist`, and if neither
+has all four files the missing ones are downloaded into the cache folder. A file that is missing everywhere is
+named, with the folders searched.
 """
 import gzip
 import os
@@ -10,7 +12,7 @@ import struct
 import numpy as np
 
 from ..errors import MinidiError
-from .download import check_md5, download
+from .download import check_md5, download, explicit_dir, search_report
 
 FILES = {  # name: md5 of the .gz file, as distributed
     "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
@@ -46,9 +48,10 @@ def read_idx(path, magic):
 
 
 def candidate_dirs(data_dir=None):
-    dirs = []
+    """The folders searched, in order (only `data_dir` and `data_dir/mnist` when it is given)."""
     if data_dir:
-        dirs += [data_dir, os.path.join(data_dir, "mnist")]
+        return [data_dir, os.path.join(data_dir, "mnist")]
+    dirs = []
     if os.environ.get("MINIDI_DATA"):
         dirs.append(os.path.join(os.environ["MINIDI_DATA"], "mnist"))
     dirs.append(os.path.join(os.path.expanduser("~"), ".cache", "minidi", "mnist"))
@@ -56,18 +59,24 @@ def candidate_dirs(data_dir=None):
 
 
 def find_mnist(data_dir=None, download_ok=True):
-    """The folder holding all four files, downloading them into the cache if no folder has them."""
-    dirs = candidate_dirs(data_dir)
+    """The folder holding all four files; without an explicit `data_dir`, missing files are downloaded into the
+    cache folder (the last searched)."""
+    dirs = candidate_dirs(explicit_dir(data_dir))
     for d in dirs:
         if all(os.path.isfile(os.path.join(d, name)) for name in FILES):
             return d
-    if not download_ok:
-        raise MinidiError("MNIST not found in " + ", ".join(dirs) + " (set MINIDI_DATA or --data-dir)")
+    searched = search_report(dirs, FILES)
+    if data_dir or not download_ok:
+        raise MinidiError(f"MNIST not found: searched {searched}"
+                          + ("" if data_dir else " (set MINIDI_DATA or --data-dir)"))
     target = dirs[-1]
-    for name, md5 in FILES.items():
-        path = os.path.join(target, name)
-        if not os.path.isfile(path):
-            download([m + name for m in MIRRORS], path, md5)
+    try:
+        for name, md5 in FILES.items():
+            path = os.path.join(target, name)
+            if not os.path.isfile(path):
+                download([m + name for m in MIRRORS], path, md5)
+    except MinidiError as exc:
+        raise MinidiError(f"MNIST not found: searched {searched}; then {exc}") from None
     return target
 
 

@@ -8,8 +8,9 @@ import numpy as np
 
 from .. import models, optim, train
 from ..backend import to_device
-from ..checkpoint import check_run_dir, load_weights
+from ..checkpoint import load_weights, read_json
 from ..data import load_dataset
+from ..rundir import write_config
 from ..schedules import parse_schedule
 
 PAPER_TABLE = "0:0.01,30:0.001,60:0.0001"     # the dense recipe and the LR-0.01 finetuning arm, over 90 epochs
@@ -53,13 +54,11 @@ def pretrained(model_name, data, device, epochs=90, seed=0, batch_size=100, data
     if os.path.isfile(weights):
         log(f"pretrained {model_name}: reusing {weights}")
         load_weights(weights, model)
-        with open(os.path.join(folder, "results.json")) as f:
-            return model, {**json.load(f), "folder": folder, "cached": True}
+        return model, {**read_json(os.path.join(folder, "results.json")), "folder": folder, "cached": True}
     log(f"pretraining {model_name} for {epochs} epochs into {folder}")
     schedule = parse_schedule(config["lr"], epochs)
     opt = optim.SGD(model.parameters(), lr=schedule(0), momentum=0.9, weight_decay=1e-4)
-    os.makedirs(folder, exist_ok=True)
-    train.write_json(os.path.join(folder, "config.json"), config)
+    write_config(folder, config)
     history = train.fit(model, opt, schedule, data, epochs, batch_size, seed=seed, out_dir=folder, resume=True,
                         quiet=quiet)
     from ..checkpoint import save_weights
@@ -68,13 +67,6 @@ def pretrained(model_name, data, device, epochs=90, seed=0, batch_size=100, data
     train.write_json(os.path.join(folder, "results.json"), results)
     save_weights(weights, model)
     return model, {**results, "folder": folder, "cached": False}
-
-
-def check_out_dir(out_dir, config, resume):
-    """`check_run_dir`, then write the configuration."""
-    check_run_dir(out_dir, config, resume)
-    os.makedirs(out_dir, exist_ok=True)
-    train.write_json(os.path.join(out_dir, "config.json"), config)
 
 
 def echo(quiet):

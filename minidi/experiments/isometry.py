@@ -15,22 +15,24 @@ length together and scales the epoch tables proportionally (a quick version); `l
 with the long tables; each arm is an ordinary `fit` run folder, so an interrupted experiment resumes.
 """
 import copy
-import json
 import os
 import time
 
 import click
 
 from .. import optim
+from ..checkpoint import read_json
+from ..errors import MinidiError, check_number
 from ..backend import resolve_device, to_numpy
 from ..isometry import gain_for, orthp
 from ..models import STUDY_LAYERS
-from ..prune import prune_neurons, uniform_spec
+from ..prune import parse_ratios, prune_neurons, uniform_spec
 from ..prune.structured import weight_layers
+from ..rundir import check_folder_path, check_run_dir, write_config
 from ..schedules import parse_schedule
 from ..spectrum import JSVMonitor, jsv, jsv_stats
 from ..train import evaluate, fit, summarize, write_json
-from .common import PAPER_TABLE, check_out_dir, echo, load_data, pretrained, scale_table
+from .common import PAPER_TABLE, echo, load_data, pretrained, scale_table
 from .isometry_report import write_outputs
 
 DEFAULT_PR = {"mlp7-linear": 0.8, "mlp7-relu": 0.9, "lenet300-100": 0.9, "lenet5-linear": 0.9, "lenet5-relu": 0.9}
@@ -48,15 +50,27 @@ def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=90, long=Fa
     sweep_only: pretrain and measure JSV against PR, without the finetuning arms.
     """
     device = resolve_device(device)
-    pr = DEFAULT_PR.get(model_name, 0.8) if pr is None else float(pr)
+    if model_name not in DEFAULT_PR:
+        raise MinidiError(f"the isometry study runs on {', '.join(DEFAULT_PR)}, not {model_name!r}")
+    pr = DEFAULT_PR[model_name] if pr is None else check_number(pr, "pr", low=0, high=1, high_open=True)
+    prs = parse_ratios(prs if isinstance(prs, str) else ",".join(map(str, prs)), "prs")
+    epochs = check_number(epochs, "epochs", low=1, integer=True)
+    seeds = check_number(seeds, "seeds", low=1, integer=True)
+    probe = check_number(probe, "probe", low=1, integer=True)
+    if cache is not None:
+        check_folder_path(cache, "--cache")
     ft_epochs = LONG_EPOCHS if long else epochs
     config = dict(study="isometry", model=model_name, epochs=epochs, finetune_epochs=0 if sweep_only else ft_epochs,
-                  seeds=seeds, pr=pr, prs=[float(p) for p in prs], probe=probe, batch_size=100, momentum=0.9,
+                  seeds=seeds, pr=pr, prs=prs, probe=probe, batch_size=100, momentum=0.9,
                   weight_decay=1e-4)
-    check_out_dir(out_dir, config, resume)
+    check_run_dir(out_dir, config, resume)
     log = echo(quiet)
     t_start = time.perf_counter()
     data = load_data(model_name, device, data_dir)
+    n_train = len(data["train"][1])
+    if probe > n_train:
+        raise MinidiError(f"--probe {probe} is larger than the training set ({n_train} images)")
+    write_config(out_dir, config)
     x_probe = data["train"][0][:probe]
     dense, pre = pretrained(model_name, data, device, epochs, cache=cache, quiet=True, log=log)
     gain = gain_for(dense)
@@ -102,8 +116,7 @@ def finetune_arm(dense, arm, spec, gain, data, x_probe, epochs, seed, folder, ba
     """One arm and seed: prune (+ OrthP), measure epoch 0, finetune with JSV every epoch; resumable."""
     done = os.path.join(folder, "arm.json")
     if os.path.isfile(done):
-        with open(done) as f:
-            result = json.load(f)
+        result = read_json(done)
         bar.update(epochs)
         return result
     model = prune_neurons(dense, spec)
@@ -113,8 +126,7 @@ def finetune_arm(dense, arm, spec, gain, data, x_probe, epochs, seed, folder, ba
     if not os.path.isfile(start):                      # the state right after pruning/OrthP
         os.makedirs(folder, exist_ok=True)
         write_json(start, {"jsv": jsv_stats(jsv(model, x_probe)), "test_acc": evaluate(model, *data["test"])[1]})
-    with open(start) as f:
-        epoch0 = json.load(f)
+    epoch0 = read_json(start)
     table = scale_table(ARM_TABLES[arm.split("+")[0]], epochs)
     schedule = parse_schedule(table, epochs)
     opt = optim.SGD(model.parameters(), lr=schedule(0), momentum=0.9, weight_decay=1e-4)   # fresh: no momentum

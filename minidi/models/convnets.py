@@ -6,6 +6,7 @@ attributes: `features.0.weight`, `features.1.running_mean`, `classifier.weight`,
 """
 import numpy as np
 
+from ..backend import rng as backend_rng
 from ..errors import MinidiError
 from ..nn import ACTIVATIONS, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
 from ..nn import init as initializers
@@ -50,7 +51,7 @@ class Init:
     def __init__(self, seed, act="relu", dtype=np.float32, init="kaiming-normal"):
         if init not in initializers.INITIALIZERS:
             raise MinidiError(f"unknown init {init!r}: choose one of {', '.join(initializers.INITIALIZERS)}")
-        self.rng, self.act, self.dtype, self.init = np.random.default_rng(seed), act, dtype, init
+        self.rng, self.act, self.dtype, self.init = backend_rng(seed), act, dtype, init
 
     def weight(self, shape):
         if self.init == "kaiming-normal":

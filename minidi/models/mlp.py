@@ -1,6 +1,7 @@
 """Multi-layer perceptrons: MLP-7-Linear/ReLU of the core study, LeNet-300-100."""
 import numpy as np
 
+from ..backend import rng as backend_rng
 from ..errors import MinidiError
 from ..nn import ACTIVATIONS, Linear, Module, Sequential
 from ..nn import init as initializers
@@ -76,7 +77,7 @@ def mlp(depth, width, act="relu", in_dim=1024, n_classes=10, init="default", see
     if len(hidden) != depth - 1:
         raise MinidiError(f"{depth} layers need {depth - 1} hidden widths, got {len(hidden)}")
     dims = [int(in_dim)] + hidden + [int(n_classes)]
-    rng = np.random.default_rng(seed)
+    rng = backend_rng(seed)
     layers = []
     for i in range(depth):
         layers.append(_linear_layer(dims[i], dims[i + 1], rng, init, dtype, act))

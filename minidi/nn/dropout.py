@@ -1,7 +1,5 @@
 """Dropout: zero each activation with probability p in training, scale the rest by 1/(1 − p)."""
-import numpy as np
-
-from ..backend import get_array_module
+from ..backend import get_array_module, rng
 from .module import Module
 
 
@@ -16,7 +14,7 @@ class Dropout(Module):
         if not 0 <= p < 1:
             from ..errors import MinidiError
             raise MinidiError(f"dropout probability must be in [0, 1), got {p}")
-        self.p, self.rng = p, np.random.default_rng(seed)
+        self.p, self.rng = p, rng(seed)
 
     def forward(self, x):
         if not self.training or self.p == 0:

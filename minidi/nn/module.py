@@ -7,6 +7,10 @@ Names follow PyTorch: a parameter's name is the path of attribute names to it (`
 walking the module's attributes in the order they were set. So a minidi model and the PyTorch model written
 with the same attributes have identical `state_dict` keys, and weights move between them through `.npz`.
 """
+from collections.abc import Mapping
+
+import numpy as np
+
 from ..backend import get_array_module
 from ..errors import MinidiError
 from .parameter import Parameter
@@ -97,7 +101,13 @@ class Module:
         return state
 
     def load_state_dict(self, state):
-        """Copy arrays into this model; keys and shapes must match exactly (a clear error otherwise)."""
+        """Copy arrays into this model; keys and shapes must match exactly (a clear error otherwise).
+
+        `state`: a mapping {name: numeric array} (NumPy or CuPy); lists, None or string arrays are refused.
+        """
+        if not isinstance(state, Mapping):
+            raise MinidiError(f"load_state_dict needs a mapping {{name: array}}, got {type(state).__name__}")
+        state = {key: _numeric_array(key, value) for key, value in state.items()}
         own = self.state_dict()
         missing = [k for k in own if k not in state]
         extra = [k for k in state if k not in own]
@@ -129,6 +139,15 @@ class Module:
             lines += [f"  ({name}): " + line for line in repr(child).splitlines()[:1]] + \
                      ["  " + line for line in repr(child).splitlines()[1:]]
         return "\n".join(lines) + ")" if len(lines) > 1 else type(self).__name__ + "()"
+
+
+def _numeric_array(key, value):
+    """`value` if it is an array of numbers (NumPy or device); a MinidiError naming `key` otherwise."""
+    if not (hasattr(value, "shape") and hasattr(value, "dtype")):
+        raise MinidiError(f"state_dict[{key!r}] must be an array, got {type(value).__name__}")
+    if np.dtype(value.dtype).kind not in "biuf":
+        raise MinidiError(f"state_dict[{key!r}] must hold numbers, got an array of dtype {value.dtype}")
+    return value
 
 
 class Sequential(Module):

@@ -70,3 +70,21 @@ def uniform_spec(ratio, n_layers, layers=None):
     first, last = layers or (0, n_layers - 2)
     parts = [f"{first}-{last}:{ratio}"] if last >= first else []
     return ",".join(parts + [f"{i}:0" for i in range(n_layers) if not first <= i <= last]) or "0:0"
+
+
+def parse_ratios(text, option="prs"):
+    """Comma-separated pruning ratios, each in [0, 1), none twice: "0,0.5,0.9" → [0.0, 0.5, 0.9]."""
+    items = [p.strip() for p in str(text).split(",")]
+    if not any(items):
+        raise MinidiError(f"{option} is empty: give comma-separated ratios such as 0,0.5,0.9")
+    try:
+        ratios = [float(p) for p in items]
+    except ValueError:
+        raise MinidiError(f"{option} must be comma-separated numbers, got {text!r}") from None
+    for r in ratios:
+        if not 0 <= r < 1:
+            raise MinidiError(f"{option}: ratio {r:g} is outside [0, 1)")
+    twice = sorted({r for r in ratios if ratios.count(r) > 1})
+    if twice:
+        raise MinidiError(f"{option} names {', '.join(f'{r:g}' for r in twice)} twice")
+    return ratios

@@ -7,8 +7,9 @@ by position. Masks live in the parameters (`Parameter.set_mask`) and are saved a
 import numpy as np
 
 from ..backend import get_array_module, to_numpy
+from ..backend import rng as backend_rng
 from ..checkpoint import load_npz, save_npz
-from ..errors import MinidiError
+from ..errors import MinidiError, check_number
 
 
 def prunable(model):
@@ -17,13 +18,12 @@ def prunable(model):
 
 
 def _check_sparsity(sparsity):
-    if not 0 <= sparsity < 1:
-        raise MinidiError(f"sparsity must be in [0, 1), got {sparsity}")
+    return check_number(sparsity, "sparsity", low=0, high=1, high_open=True)
 
 
 def masks_from_scores(scores, sparsity, scope="global"):
     """{name: 0/1 host mask}: prune exactly round(sparsity·n) lowest scores, globally or per layer."""
-    _check_sparsity(sparsity)
+    sparsity = _check_sparsity(sparsity)
     if scope not in ("global", "layer"):
         raise MinidiError(f"scope must be 'global' or 'layer', got {scope!r}")
     scores = {k: to_numpy(v).astype(np.float64) for k, v in scores.items()}
@@ -66,7 +66,8 @@ def magnitude_masks(model, sparsity, scope="global"):
 
 def random_masks(model, sparsity, seed=0, scope="layer"):
     """Prune uniformly at random (scores u ~ U(0,1) from a seeded host generator) in place; returns the masks."""
-    rng = np.random.default_rng(seed)
+    rng = backend_rng(seed)
+    _check_sparsity(sparsity)
     masks = masks_from_scores({k: rng.random(p.shape) for k, p in prunable(model).items()}, sparsity, scope)
     apply_masks(model, masks)
     return masks

@@ -1,0 +1,109 @@
+"""What every minidi command line shares: one line per problem, never a traceback for a user's mistake.
+
+- A `MinidiError` (bad input), a click usage error (unknown option, value out of a click range) and an OSError
+  (a folder that cannot be written) print one line "Error: ..." on stderr; the exit status is 1 (2 for a
+  usage error, as click has it).
+- A `MinidiWarning` (a legal value that is surely a mistake) prints one line "Warning: ..." and the run goes on.
+- Ctrl-C and SIGTERM print the same one line, saying what the last checkpoint holds; exit status 130 or 143.
+  Every result file is written atomically, so an interruption never leaves half a file.
+
+Commands use `cls=Group` / `cls=Command`; `friendly` wraps a command's body (the group's commands and the
+scripts in examples/).
+"""
+import contextlib
+import functools
+import signal
+import sys
+import warnings
+
+import click
+
+from .errors import Interrupted, MinidiError, MinidiWarning
+
+_received = {"signal": None}
+
+
+def _one_line(text):
+    return " ".join(str(text).split("\n"))
+
+
+def _fail(message, status):
+    click.echo(f"Error: {_one_line(message)}", err=True)
+    sys.exit(status)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, MinidiWarning):
+        click.echo(f"Warning: {_one_line(message)}", err=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _terminate(signum, frame):
+    _received["signal"] = signum
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _user_facing():
+    """One-line warnings, and SIGTERM treated as Ctrl-C, while a command runs."""
+    _received["signal"] = None
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:                        # not the main thread: leave signals alone
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", MinidiWarning)
+        warnings.showwarning = _show_warning
+        try:
+            yield
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def friendly(fn):
+    """Run a command body with one-line errors, warnings and interruptions (see the module docstring)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            with _user_facing():
+                return fn(*args, **kwargs)
+        except MinidiError as exc:
+            _fail(exc, 1)
+        except KeyboardInterrupt as exc:
+            text = str(exc) if isinstance(exc, Interrupted) else \
+                "interrupted; every file written so far is complete: rerun with --resume to continue"
+            click.echo(_one_line(text[:1].upper() + text[1:]), err=True)
+            sys.exit(143 if _received["signal"] == signal.SIGTERM else 130)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}", 1)
+    return wrapper
+
+
+class _OneLineUsage:
+    """click's usage errors (normally three lines: usage, hint, error) as one line."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _fail("aborted", 1)
+        sys.exit(status if isinstance(status, int) else 0)
+
+
+class Group(_OneLineUsage, click.Group):
+    pass
+
+
+class Command(_OneLineUsage, click.Command):
+    pass

@@ -1,0 +1,88 @@
+"""Run folders: where a command may write, so that no result is ever overwritten.
+
+The rule (README, "Run folders"): a command writes only into a folder that
+  - does not exist yet (it is created), or is empty (temporary files of an interrupted atomic write aside), or
+  - holds *its own* run: a `config.json` equal to the command's configuration (keys in `may_change`, such as
+    "epochs", aside). Without --resume that folder may hold nothing else (a run that was stopped before its
+    first checkpoint restarts); with --resume it continues, and if `resume_from` is named (a run's
+    `checkpoint.npz`) that file must be there, unless the folder holds nothing but config.json.
+Anything else is one MinidiError that names what is there. `--resume` with nothing to resume from (no folder,
+an empty one) is an error, never a fresh start. Every check only reads: it runs before the first byte is
+written, and `write_config` is the first write.
+"""
+import os
+
+from .checkpoint import finite_or_none, read_json, write_json
+from .data.download import TMP_PREFIX
+from .errors import MinidiError
+
+
+def check_folder_path(path, option="--out"):
+    """`path` can be a folder of ours: it is not a file, and its nearest existing ancestor is a writable folder."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise MinidiError(f"{option} {path} is a file, not a folder")
+    parent = os.path.abspath(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise MinidiError(f"{option} {path}: {parent} is a file, so no folder can be made there")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise MinidiError(f"{option} {path}: {parent} is not writable")
+    return path
+
+
+def contents(folder):
+    """The names in `folder` (sorted), without the temporary files of atomic writes; [] if it does not exist."""
+    if not os.path.isdir(folder):
+        return []
+    return sorted(name for name in os.listdir(folder) if not name.startswith(TMP_PREFIX))
+
+
+def _listing(names, limit=6):
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def config_differences(saved, config, may_change=()):
+    """Keys of `config` whose values differ in a saved configuration (compared as JSON stores them: NaN as null).
+
+    Keys that only the saved file has (the device, the minidi version) are records, not configuration."""
+    saved, config = finite_or_none(saved), finite_or_none(config)
+    return sorted(k for k in config if k not in may_change and (k not in saved or saved[k] != config[k]))
+
+
+def check_run_dir(out_dir, config, resume, may_change=(), resume_from=None, option="--out"):
+    """Raise MinidiError unless the command with `config` may write into `out_dir` (see the module docstring)."""
+    check_folder_path(out_dir, option)
+    names = contents(out_dir)
+    if not names:
+        if resume:
+            state = "does not exist" if not os.path.isdir(out_dir) else "is empty"
+            raise MinidiError(f"nothing to resume: {out_dir} {state} (run without --resume to start)")
+        return
+    if "config.json" not in names:
+        raise MinidiError(f"{out_dir} holds {_listing(names)} but no config.json of a minidi run: "
+                          "choose another folder, or move those files away")
+    path = os.path.join(out_dir, "config.json")
+    saved = read_json(path)
+    diff = config_differences(saved, config, may_change)
+    if diff:
+        if resume:
+            raise MinidiError(f"--resume with a different configuration than {path}: {', '.join(diff)}")
+        raise MinidiError(f"{out_dir} already holds a run with another configuration ({', '.join(diff)}): "
+                          "choose another folder")
+    others = [n for n in names if n != "config.json"]
+    if not resume:
+        if others:
+            raise MinidiError(f"{out_dir} already holds a run ({_listing(others)}): pass --resume to continue it, "
+                              "or choose another folder")
+        return                                   # its own configuration and nothing else: stopped before epoch 1
+    if resume_from and others and resume_from not in names:
+        raise MinidiError(f"nothing to resume from: {out_dir} has no {resume_from} (it holds {_listing(others)}, "
+                          "which a fresh start would replace); choose another folder")
+
+
+def write_config(out_dir, config):
+    """Create the folder and write `config.json`: the first write of a run, after every check has passed."""
+    os.makedirs(out_dir, exist_ok=True)
+    write_json(os.path.join(out_dir, "config.json"), config)

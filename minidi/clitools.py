@@ -4,6 +4,8 @@
   (a folder that cannot be written) print one line "Error: ..." on stderr; the exit status is 1 (2 for a
   usage error, as click has it).
 - A `MinidiWarning` (a legal value that is surely a mistake) prints one line "Warning: ..." and the run goes on.
+  Warnings are held until every value has been checked (`errors.checks_passed`, or the command's end), so a
+  bad input prints its error alone.
 - Ctrl-C and SIGTERM print the same one line, saying what the last checkpoint holds; exit status 130 or 143.
   Every result file is written atomically, so an interruption never leaves half a file.
 
@@ -18,7 +20,7 @@ import warnings
 
 import click
 
-from .errors import Interrupted, MinidiError, MinidiWarning
+from .errors import Interrupted, MinidiError, MinidiWarning, _checks_passed_hooks
 
 _received = {"signal": None}
 
@@ -32,11 +34,19 @@ def _fail(message, status):
     sys.exit(status)
 
 
+_held = []
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, MinidiWarning):
-        click.echo(f"Warning: {_one_line(message)}", err=True)
+        _held.append(f"Warning: {_one_line(message)}")
     else:
         _default_showwarning(message, category, filename, lineno, file, line)
+
+
+def _release_warnings():
+    while _held:
+        click.echo(_held.pop(0), err=True)
 
 
 _default_showwarning = warnings.showwarning
@@ -51,6 +61,8 @@ def _terminate(signum, frame):
 def _user_facing():
     """One-line warnings, and SIGTERM treated as Ctrl-C, while a command runs."""
     _received["signal"] = None
+    _held.clear()
+    _checks_passed_hooks.append(_release_warnings)
     previous = None
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
@@ -61,7 +73,10 @@ def _user_facing():
         warnings.showwarning = _show_warning
         try:
             yield
+            _release_warnings()
         finally:
+            _held.clear()
+            _checks_passed_hooks.remove(_release_warnings)
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
 

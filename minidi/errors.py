@@ -22,8 +22,19 @@ class Interrupted(KeyboardInterrupt):
 
 
 def warn(message):
-    """Emit a MinidiWarning (the CLI prints it as one line)."""
+    """Emit a MinidiWarning (the CLI prints it as one line, once every value of the command has been checked)."""
     warnings.warn(message, MinidiWarning, stacklevel=2)
+
+
+_checks_passed_hooks = []
+
+
+def checks_passed():
+    """Say that a command has checked every value and is about to write its first byte (`rundir.write_config`).
+
+    The CLI holds warnings until then, so that a bad input prints its error alone."""
+    for hook in list(_checks_passed_hooks):
+        hook()
 
 
 def check_number(value, name, low=None, high=None, low_open=False, high_open=False, integer=False):

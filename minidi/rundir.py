@@ -14,7 +14,7 @@ import os
 
 from .checkpoint import finite_or_none, read_json, write_json
 from .data.download import TMP_PREFIX
-from .errors import MinidiError
+from .errors import MinidiError, checks_passed
 
 
 def check_folder_path(path, option="--out"):
@@ -84,5 +84,6 @@ def check_run_dir(out_dir, config, resume, may_change=(), resume_from=None, opti
 
 def write_config(out_dir, config):
     """Create the folder and write `config.json`: the first write of a run, after every check has passed."""
+    checks_passed()
     os.makedirs(out_dir, exist_ok=True)
     write_json(os.path.join(out_dir, "config.json"), config)

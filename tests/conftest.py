@@ -30,7 +30,7 @@ def mnist_dir():
     for root in filter(None, roots):
         folder = os.path.join(root, "mnist")
         if os.path.isfile(os.path.join(folder, "train-images-idx3-ubyte.gz")):
-            return folder
+            return os.path.abspath(folder)
     pytest.skip("MNIST files not found: set MINIDI_DATA to the folder that holds mnist/")
 
 

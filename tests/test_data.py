@@ -89,6 +89,36 @@ def test_search_order_data_dir_then_env_then_cache(tmp_path, monkeypatch):
         mnist.find_mnist(None, download_ok=False)
 
 
+def test_an_explicit_data_dir_is_the_only_place_searched(tmp_path, monkeypatch):
+    _fake_mnist(tmp_path / "env" / "mnist", monkeypatch)              # a complete copy the search must not use
+    monkeypatch.setenv("MINIDI_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    _fake_mnist(tmp_path / "given", monkeypatch)
+    os.remove(tmp_path / "given" / "t10k-images-idx3-ubyte.gz")
+    with pytest.raises(MinidiError) as info:
+        mnist.find_mnist(str(tmp_path / "given"))
+    message = str(info.value)
+    assert f"{tmp_path / 'given'} (lacks t10k-images-idx3-ubyte.gz)" in message
+    assert f"{tmp_path / 'given' / 'mnist'} (does not exist)" in message
+    assert "download" not in message and str(tmp_path / "env") not in message
+    with pytest.raises(MinidiError, match="data folder .*nowhere does not exist"):
+        mnist.find_mnist(str(tmp_path / "nowhere"))
+    assert not os.path.exists(tmp_path / "home")                      # nothing downloaded anywhere
+
+
+def test_a_failed_download_names_the_missing_file_and_the_folders_searched(tmp_path, monkeypatch):
+    sums = _fake_mnist(tmp_path / "env" / "mnist", monkeypatch)
+    os.remove(tmp_path / "env" / "mnist" / "t10k-labels-idx1-ubyte.gz")
+    monkeypatch.setenv("MINIDI_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(mnist, "MIRRORS", ["file:///nonexistent/"])
+    with pytest.raises(MinidiError) as info:
+        mnist.find_mnist(None)
+    message = str(info.value)
+    assert message.startswith(f"MNIST not found: searched {tmp_path / 'env' / 'mnist'} (lacks t10k-labels-idx1")
+    assert "could not download train-images-idx3-ubyte.gz" in message and len(sums) == 4
+
+
 def test_download_verifies_md5_and_writes_atomically(tmp_path, monkeypatch):
     sums = _fake_mnist(tmp_path / "mirror", monkeypatch)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

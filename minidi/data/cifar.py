@@ -98,7 +98,7 @@ def find(name, data_dir=None, download_ok=True):
     try:
         archive = download([URL + spec["archive"]], os.path.join(target, spec["archive"]), spec["md5"])
     except MinidiError as exc:
-        raise MinidiError(f"{missing}; then {exc}") from None
+        raise MinidiError(f"{missing}; then downloading into {target} failed: {exc}") from None
     extract(archive, target, spec)
     return target
 

@@ -76,7 +76,7 @@ def find_mnist(data_dir=None, download_ok=True):
             if not os.path.isfile(path):
                 download([m + name for m in MIRRORS], path, md5)
     except MinidiError as exc:
-        raise MinidiError(f"MNIST not found: searched {searched}; then {exc}") from None
+        raise MinidiError(f"MNIST not found: searched {searched}; then downloading into {target} failed: {exc}") from None
     return target
 
 

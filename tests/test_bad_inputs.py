@@ -1,0 +1,217 @@
+"""A battery of bad inputs through the CLI. For each: a non-zero exit, one line that names the problem, no
+traceback, and every file that was there before byte-identical afterwards (and no new file anywhere).
+
+The inputs are grouped in classes (the ids say which): run folders, numbers out of range, schedules, names,
+data locations, eval targets and command-line usage. `W` in an argument is the folder of prepared files.
+"""
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import snapshot
+from minidi import backend
+from minidi.cli import main
+from minidi.data import mnist
+
+SYN = ["--dataset", "synthetic", "--synthetic-samples", "600", "--epochs", "3", "--quiet"]
+T = ["train", *SYN, "--lr", "0.01"]
+ISO = ["isometry", "--epochs", "1", "--quiet", "--cache", "W/cache"]
+
+CASES = {
+    # run folders: never write into a place that holds something else, or that cannot be a folder
+    "folder-out-is-a-file": ([*T, "--out", "W/afile"], "W/afile is a file, not a folder"),
+    "folder-out-under-a-file": ([*T, "--out", "W/afile/run"], "is a file, so no folder can be made there"),
+    "folder-out-unwritable": ([*T, "--out", "/proc/minidi-bad-input"], "/proc/minidi-bad-input"),
+    "folder-holds-a-run": ([*T, "--out", "W/finished"], "already holds a run"),
+    "folder-holds-another-config": ([*T, "--momentum", "0.5", "--out", "W/finished"], "another configuration"),
+    "folder-resume-other-config": ([*T, "--seed", "2", "--out", "W/finished", "--resume"], "different configuration"),
+    "folder-resume-malformed-config": ([*T, "--out", "W/broken_config", "--resume"], "not a readable JSON file"),
+    "folder-resume-config-not-object": ([*T, "--out", "W/list_config", "--resume"], "does not hold a JSON object"),
+    "folder-resume-empty": ([*T, "--out", "W/empty", "--resume"], "nothing to resume: W/empty is empty"),
+    "folder-resume-absent": ([*T, "--out", "W/absent", "--resume"], "nothing to resume: W/absent does not exist"),
+    "folder-foreign-files": ([*T, "--out", "W/orphans"], "no config.json of a minidi run"),
+    "folder-resume-no-checkpoint": ([*T, "--out", "W/no_checkpoint", "--resume"], "nothing to resume from"),
+    "folder-study-out-is-a-file": ([*ISO, "--out", "W/afile"], "W/afile is a file"),
+    "folder-study-cache-is-a-file": (["isometry", "--cache", "W/afile", "--out", "W/new"], "--cache W/afile is a file"),
+    "folder-study-over-a-train-run": ([*ISO, "--out", "W/finished"], "another configuration"),
+    "folder-study-resume-absent": ([*ISO, "--out", "W/absent", "--resume"], "nothing to resume"),
+    # numbers out of range
+    "number-momentum-1": ([*T, "--momentum", "1", "--out", "W/new"], "momentum must be in [0, 1), got 1"),
+    "number-momentum-negative": ([*T, "--momentum", "-0.1", "--out", "W/new"], "momentum must be in [0, 1)"),
+    "number-momentum-nan": ([*T, "--momentum", "nan", "--out", "W/new"], "momentum must be finite"),
+    "number-weight-decay-negative": ([*T, "--weight-decay", "-1e-4", "--out", "W/new"], "weight decay must be in [0"),
+    "number-weight-decay-inf": ([*T, "--weight-decay", "inf", "--out", "W/new"], "weight decay must be finite"),
+    "number-nesterov-without-momentum": ([*T, "--nesterov", "--momentum", "0", "--out", "W/new"], "Nesterov"),
+    "number-seed-negative": ([*T, "--seed", "-1", "--out", "W/new"], "Invalid value for '--seed'"),
+    "number-seed-text": ([*T, "--seed", "abc", "--out", "W/new"], "Invalid value for '--seed'"),
+    "number-epochs-0": ([*T, "--epochs", "0", "--out", "W/new"], "Invalid value for '--epochs'"),
+    "number-batch-size-0": ([*T, "--batch-size", "0", "--out", "W/new"], "Invalid value for '--batch-size'"),
+    "number-batch-larger-than-data": ([*T, "--batch-size", "100000", "--out", "W/new"], "larger than the training set"),
+    "number-synthetic-samples-1": ([*T, "--synthetic-samples", "1", "--out", "W/new"], "--synthetic-samples"),
+    "number-study-pr-1": ([*ISO, "--pr", "1", "--out", "W/new"], "Invalid value for '--pr'"),
+    "number-study-pr-negative": ([*ISO, "--pr", "-0.1", "--out", "W/new"], "Invalid value for '--pr'"),
+    "number-study-prs-empty": ([*ISO, "--prs", "", "--out", "W/new"], "--prs is empty"),
+    "number-study-prs-blank-items": ([*ISO, "--prs", " , ", "--out", "W/new"], "--prs is empty"),
+    "number-study-prs-text": ([*ISO, "--prs", "0,x", "--out", "W/new"], "--prs must be comma-separated numbers"),
+    "number-study-prs-duplicate": ([*ISO, "--prs", "0,0.5,0.5", "--out", "W/new"], "--prs names 0.5 twice"),
+    "number-study-prs-above-1": ([*ISO, "--prs", "0,1.2", "--out", "W/new"], "ratio 1.2 is outside [0, 1)"),
+    "number-study-probe-0": ([*ISO, "--probe", "0", "--out", "W/new"], "Invalid value for '--probe'"),
+    "number-study-probe-too-large": ([*ISO, "--probe", "70000", "--out", "W/new", "--data-dir", "MNIST"],
+                                     "--probe 70000 is larger than the training set (60000 images)"),
+    "number-study-seeds-0": ([*ISO, "--seeds", "0", "--out", "W/new"], "Invalid value for '--seeds'"),
+    "number-study-epochs-0": (["isometry", "--epochs", "0", "--out", "W/new"], "Invalid value for '--epochs'"),
+    # learning-rate schedules
+    "schedule-negative-lr": ([*T, "--lr", "-0.1", "--out", "W/new"], "must be a finite number ≥ 0"),
+    "schedule-nan-lr": ([*T, "--lr", "nan", "--out", "W/new"], "must be a finite number ≥ 0"),
+    "schedule-empty": ([*T, "--lr", "", "--out", "W/new"], "malformed schedule: empty"),
+    "schedule-table-no-epoch-0": ([*T, "--lr", "5:0.1", "--out", "W/new"], "must start at epoch 0"),
+    "schedule-table-twice": ([*T, "--lr", "0:0.1,0:0.2", "--out", "W/new"], "epoch 0 appears twice"),
+    "schedule-table-malformed": ([*T, "--lr", "0:0.1,x", "--out", "W/new"], "expected entries like"),
+    "schedule-unknown-option": ([*T, "--lr", "cosine:lr=0.1,foo=1", "--out", "W/new"], "unknown option 'foo'"),
+    "schedule-onecycle-max-0": ([*T, "--lr", "onecycle:max=0", "--out", "W/new"], "onecycle max must be in (0"),
+    "schedule-onecycle-div-0": ([*T, "--lr", "onecycle:max=0.1,div=0", "--out", "W/new"], "onecycle div must be"),
+    "schedule-onecycle-final-div-0": ([*T, "--lr", "onecycle:final_div=0", "--out", "W/new"], "final_div must be"),
+    "schedule-onecycle-pct-0": ([*T, "--lr", "onecycle:pct=0", "--out", "W/new"], "onecycle pct must be in (0, 1)"),
+    "schedule-onecycle-pct-1": ([*T, "--lr", "onecycle:pct=1", "--out", "W/new"], "onecycle pct must be in (0, 1)"),
+    "schedule-onecycle-pct-above-1": ([*T, "--lr", "onecycle:pct=1.5", "--out", "W/new"], "onecycle pct"),
+    "schedule-multistep-not-integer": ([*T, "--lr", "multistep:at=1.5", "--out", "W/new"],
+                                       "neither a fraction in (0, 1) nor a whole epoch"),
+    "schedule-multistep-at-0": ([*T, "--lr", "multistep:at=0", "--out", "W/new"], "must be a fraction in (0, 1)"),
+    "schedule-multistep-after-run": ([*T, "--lr", "multistep:at=5", "--out", "W/new"],
+                                     "milestone 5 lies outside the run (epochs 1..2)"),
+    "schedule-multistep-twice": ([*T, "--lr", "multistep:at=2/2", "--out", "W/new"], "name epoch 2 twice"),
+    "schedule-multistep-gamma-0": ([*T, "--lr", "multistep:at=1,gamma=0", "--out", "W/new"], "gamma must be in (0"),
+    "schedule-cosine-warmup-as-long-as-run": ([*T, "--lr", "cosine:warmup=3", "--out", "W/new"],
+                                              "a warm-up of 3 epochs is not shorter than the run (3 epochs)"),
+    "schedule-cosine-warmup-fraction": ([*T, "--lr", "cosine:warmup=1.5", "--out", "W/new"], "whole number"),
+    # names
+    "name-model": ([*T, "--model", "resnet9000", "--out", "W/new"], "unknown model 'resnet9000'"),
+    "name-dataset": ([*T[:1], "--dataset", "imagenet", "--out", "W/new"], "unknown dataset 'imagenet'"),
+    "name-device": ([*T, "--device", "tpu", "--out", "W/new"], "unknown device 'tpu'"),
+    "name-init": ([*T, "--init", "zeros", "--out", "W/new"], "unknown init 'zeros'"),
+    "name-dtype": ([*T, "--dtype", "float16", "--out", "W/new"], "Invalid value for '--dtype'"),
+    "name-augment-on-flat-model": ([*T, "--augment", "--out", "W/new"], "--augment needs image input"),
+    "name-study-model": ([*ISO, "--model", "resnet20", "--out", "W/new"], "the isometry study runs on"),
+    # data locations: an explicit --data-dir is the only place searched
+    "data-dir-absent": ([*T[:1], "--epochs", "1", "--data-dir", "W/absent", "--out", "W/new"],
+                        "data folder W/absent does not exist"),
+    "data-dir-empty": ([*T[:1], "--epochs", "1", "--data-dir", "W/empty", "--out", "W/new"],
+                       "MNIST not found: searched W/empty (lacks train-images-idx3-ubyte.gz"),
+    "data-dir-lacks-a-file": ([*T[:1], "--epochs", "1", "--data-dir", "W/partial_mnist", "--out", "W/new"],
+                              "W/partial_mnist (lacks t10k-labels-idx1-ubyte.gz)"),
+    "data-dir-corrupt-file": ([*T[:1], "--epochs", "1", "--data-dir", "W/corrupt_mnist", "--out", "W/new"],
+                              "is corrupt or truncated"),
+    "data-dir-is-a-file": ([*T[:1], "--epochs", "1", "--data-dir", "W/afile", "--out", "W/new"], "is a file"),
+    "data-dir-cifar-empty": ([*T[:1], "--model", "resnet20", "--dataset", "cifar10", "--epochs", "1", "--data-dir",
+                              "W/empty", "--out", "W/new"], "cifar10 not found"),
+    "data-dir-study": ([*ISO, "--data-dir", "W/partial_mnist", "--out", "W/new"], "lacks t10k-labels-idx1-ubyte.gz"),
+    # eval targets
+    "eval-absent": (["eval", "W/absent"], "does not exist"),
+    "eval-no-config-no-model": (["eval", "W/empty"], "pass --model"),
+    "eval-malformed-config": (["eval", "W/broken_config"], "not a readable JSON file"),
+    "eval-config-not-object": (["eval", "W/list_config"], "does not hold a JSON object"),
+    "eval-not-an-npz": (["eval", "W/notnpz.npz", "--model", "mlp7-linear"], "is not a readable .npz file"),
+    "eval-wrong-model": (["eval", "W/orphans/model.npz", "--model", "lenet300-100", "--dataset", "synthetic"],
+                         "state_dict"),
+    "eval-unfinished-run": (["eval", "W/no_checkpoint_no_model"], "has no model.npz"),
+    "eval-bad-dtype": (["eval", "W/finished", "--dtype", "float16"], "Invalid value for '--dtype'"),
+    "eval-data-dir-empty": (["eval", "W/finished", "--dataset", "mnist", "--data-dir", "W/empty"], "MNIST not found"),
+    # command-line usage
+    "usage-unknown-option": ([*T, "--fast", "--out", "W/new"], "No such option '--fast'"),
+    "usage-unknown-command": (["trian"], "No such command 'trian'"),
+    "usage-missing-argument": (["eval"], "Missing argument 'RUN'"),
+    "usage-option-without-value": ([*T, "--out"], "Option '--out' requires an argument"),
+}
+
+
+def _write(path, data=b""):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Prepared files: a finished run, a file, broken configs, foreign files, partial and corrupt MNIST folders."""
+    w = str(tmp_path_factory.mktemp("world"))
+    run = os.path.join(w, "finished")
+    r = CliRunner().invoke(main, [*T, "--out", run])
+    assert r.exit_code == 0, r.output
+    _write(os.path.join(w, "afile"), b"not a folder\n")
+    os.makedirs(os.path.join(w, "empty"))
+    os.makedirs(os.path.join(w, "cache"))
+    _write(os.path.join(w, "broken_config", "config.json"), b'{"model": "mlp7-linear",')
+    _write(os.path.join(w, "broken_config", "checkpoint.npz"), open(os.path.join(run, "checkpoint.npz"), "rb").read())
+    _write(os.path.join(w, "list_config", "config.json"), b"[1, 2]\n")
+    _write(os.path.join(w, "orphans", "model.npz"), open(os.path.join(run, "model.npz"), "rb").read())
+    for name in ("config.json", "results.json", "model.npz", "log.jsonl"):
+        _write(os.path.join(w, "no_checkpoint", name), open(os.path.join(run, name), "rb").read())
+    _write(os.path.join(w, "no_checkpoint_no_model", "config.json"), open(os.path.join(run, "config.json"), "rb").read())
+    _write(os.path.join(w, "notnpz.npz"), b"plain text\n")
+    for name in list(mnist.FILES)[:3]:
+        _write(os.path.join(w, "partial_mnist", name), b"")
+    for name in mnist.FILES:
+        _write(os.path.join(w, "corrupt_mnist", name), b"\x1f\x8b garbage")
+    os.makedirs(os.path.join(w, "home"))
+    return w
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_one_line_and_changes_nothing(case, world, monkeypatch, request):
+    args, needle = CASES[case]
+    if "MNIST" in args:
+        folder = request.getfixturevalue("mnist_dir")
+        args = [folder if a == "MNIST" else a for a in args]
+    if case == "folder-out-unwritable" and os.access("/proc", os.W_OK) and os.path.isdir("/proc/minidi-bad-input"):
+        pytest.skip("/proc is writable here")
+    monkeypatch.setenv("HOME", os.path.join(world, "home"))             # any stray write lands inside the world
+    monkeypatch.setenv("MINIDI_CACHE", os.path.join(world, "cache"))
+    monkeypatch.setenv("MPLCONFIGDIR", str(request.getfixturevalue("tmp_path")))   # matplotlib's own font cache
+    monkeypatch.delenv("MINIDI_DEVICE", raising=False)
+    monkeypatch.chdir(world)
+    args = [a.replace("W/", world + "/") if a.startswith("W/") else a for a in args]
+    before = snapshot(world)
+    r = CliRunner().invoke(main, args)
+    assert r.exception is None or isinstance(r.exception, SystemExit), f"{type(r.exception).__name__}: {r.exception}"
+    assert r.exit_code not in (0, None), r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1, r.output
+    assert lines[0].startswith("Error: ") and "Traceback" not in r.output
+    assert needle.replace("W/", world + "/") in lines[0], lines[0]
+    assert snapshot(world) == before
+
+
+def test_gpu_without_a_gpu_is_one_line(world, monkeypatch):
+    if backend.gpu_available():
+        pytest.skip("this machine has a GPU")
+    monkeypatch.chdir(world)
+    r = CliRunner().invoke(main, [*T, "--device", "gpu", "--out", os.path.join(world, "new")])
+    assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1 and 'device "gpu"' in r.output
+    assert not os.path.exists(os.path.join(world, "new"))
+
+
+def test_the_battery_covers_every_class():
+    classes = {case.split("-")[0] for case in CASES}
+    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "usage"}
+    assert len(CASES) >= 80
+
+
+WARNINGS = {
+    "table-past-the-run": (["--epochs", "2", "--lr", "0:0.01,30:0.001"], "entries at epoch 30 lie beyond the run's 2"),
+    "lr-zero": (["--epochs", "1", "--lr", "0"], "the learning rate is 0 for the whole run"),
+    "milestone-rounds-past-the-run": (["--epochs", "2", "--lr", "multistep:lr=0.01,at=0.9"],
+                                      "milestone 0.9 of a 2-epoch run is epoch 2, after the run"),
+    "cosine-min-above-lr": (["--epochs", "1", "--lr", "cosine:lr=0.001,min=0.01"], "the LR rises over the run"),
+    "gamma-above-1": (["--epochs", "2", "--lr", "multistep:lr=0.001,at=1,gamma=2"], "makes the LR grow"),
+}
+
+
+@pytest.mark.parametrize("case", list(WARNINGS))
+def test_legal_but_surely_mistaken_values_warn_in_one_line_and_run(case, tmp_path):
+    extra, needle = WARNINGS[case]
+    r = CliRunner().invoke(main, ["train", *SYN[:4], "--quiet", *extra, "--out", str(tmp_path / "run")])
+    assert r.exit_code == 0, r.output
+    assert r.stderr.strip().splitlines() == [r.stderr.strip()] and r.stderr.startswith("Warning: ")
+    assert needle in r.stderr
+    assert os.path.isfile(tmp_path / "run" / "results.json")

@@ -9,15 +9,15 @@ Writes results/isometry-<model>/report.md and its figures. Needs MNIST (MINIDI_D
 """
 import click
 
-from minidi.cli import friendly
+from minidi.clitools import Command, friendly
 from minidi.experiments import isometry
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("--model", default="mlp7-linear", show_default=True)
-@click.option("--epochs", default=90, show_default=True)
+@click.option("--epochs", default=90, show_default=True, type=click.IntRange(min=1))
 @click.option("--long", is_flag=True, help="900 finetuning epochs.")
-@click.option("--seeds", default=1, show_default=True)
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--device", default=None)
 @click.option("--data-dir", default=None)
 @click.option("--out", default=None)

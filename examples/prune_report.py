@@ -11,7 +11,7 @@ import click
 
 from minidi import models
 from minidi.checkpoint import load_weights
-from minidi.cli import friendly
+from minidi.clitools import Command, friendly
 from minidi.data import load_dataset
 from minidi.errors import MinidiError
 from minidi.isometry import gain_for, orthp
@@ -29,12 +29,12 @@ def probe_inputs(name, n, data_dir):
     return load_dataset("synthetic", None, (channels, side), synthetic_samples=n)["train"][0][:n]
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("--model", "name", default="lenet5-relu", show_default=True)
 @click.option("--spec", default="0-2:0.5", show_default=True, help='Pruning ratios, e.g. "0-5:0.8" or "layer*.conv1:0.5".')
 @click.option("--weights", default=None, help="A weights .npz (e.g. a run's model.npz); default: the initial weights.")
 @click.option("--orthp", "use_orthp", is_flag=True, help="Apply OrthP after pruning.")
-@click.option("--probe", default=200, show_default=True)
+@click.option("--probe", default=200, show_default=True, type=click.IntRange(min=1))
 @click.option("--data-dir", default=None)
 @friendly
 def main(name, spec, weights, use_orthp, probe, data_dir):

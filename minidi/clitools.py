@@ -101,6 +101,9 @@ def friendly(fn):
     return wrapper
 
 
+_HELP_FOR_NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())    # click ≥ 8.2
+
+
 class _OneLineUsage:
     """click's usage errors (normally three lines: usage, hint, error) as one line."""
 
@@ -109,6 +112,9 @@ class _OneLineUsage:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _HELP_FOR_NO_ARGS as exc:       # plain `minidi`: the help text, as click prints it
+            exc.show()
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except click.Abort:

@@ -35,16 +35,20 @@ def _fail(message, status):
 
 
 _held = []
+_live = {"on": False}                           # True once the checks have passed: warnings print at once
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, MinidiWarning):
         _held.append(f"Warning: {_one_line(message)}")
+        if _live["on"]:
+            _release_warnings()
     else:
         _default_showwarning(message, category, filename, lineno, file, line)
 
 
 def _release_warnings():
+    _live["on"] = True
     while _held:
         click.echo(_held.pop(0), err=True)
 
@@ -61,6 +65,7 @@ def _terminate(signum, frame):
 def _user_facing():
     """One-line warnings, and SIGTERM treated as Ctrl-C, while a command runs."""
     _received["signal"] = None
+    _live["on"] = False
     _held.clear()
     _checks_passed_hooks.append(_release_warnings)
     previous = None

@@ -107,7 +107,8 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
     n_batches = math.ceil(len(x_train) / batch_size)
     step_hooks = [cb.before_step for cb in callbacks if hasattr(cb, "before_step")]
     model.train()
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _interruption(history, epochs, ckpt):
+    saved = {"epochs": len(history) if ckpt else 0}          # what checkpoint.npz holds (for the messages)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _interruption(epochs, ckpt, saved):
         for epoch in range(start_epoch, epochs):
             t0 = time.perf_counter()
             if not schedule.per_iteration:
@@ -142,8 +143,8 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
                    "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
             bad = nonfinite(model, optimizer, row)
             if bad:
-                kept = (f"{ckpt} still holds epoch {len(history)}/{epochs}, the last good state" if ckpt and history
-                        else "no checkpoint was written")
+                kept = (f"{ckpt} still holds epoch {saved['epochs']}/{epochs}, the last good state"
+                        if saved["epochs"] else "no checkpoint was written")
                 raise TrainingDiverged(f"training diverged in epoch {epoch + 1}/{epochs} (not finite: "
                                        f"{', '.join(bad[:4])}{' ...' if len(bad) > 4 else ''}); {kept}")
             for cb in callbacks:
@@ -156,22 +157,24 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
             if out_dir:
                 _write_log(out_dir, history)
                 save_checkpoint(ckpt, model, optimizer, {"epoch": epoch, "history": history, **(meta or {})})
+                saved["epochs"] = len(history)
     return history
 
 
 @contextlib.contextmanager
-def _interruption(history, epochs, ckpt):
-    """Turn Ctrl-C (or the CLI's SIGTERM) into `Interrupted`, saying which epoch the checkpoint holds."""
+def _interruption(epochs, ckpt, saved):
+    """Turn Ctrl-C (or the CLI's SIGTERM) into `Interrupted`, saying which epoch the checkpoint holds (a stop
+    while a checkpoint is being written leaves the previous one, which is the one named)."""
     try:
         yield
     except Interrupted:
         raise
     except KeyboardInterrupt:
-        where = f"in epoch {len(history) + 1}/{epochs}" if len(history) < epochs else "after the last epoch"
-        if ckpt and history:
-            raise Interrupted(f"interrupted {where}; {ckpt} holds epoch {len(history)}/{epochs}: "
+        where = f"in epoch {saved['epochs'] + 1}/{epochs}" if saved["epochs"] < epochs else "after the last epoch"
+        if saved["epochs"]:
+            raise Interrupted(f"interrupted {where}; {ckpt} holds epoch {saved['epochs']}/{epochs}: "
                               "rerun with --resume to continue") from None
-        raise Interrupted(f"interrupted {where}, before the first checkpoint: rerun to start again") from None
+        raise Interrupted(f"interrupted {where}, before any checkpoint was written: rerun to start again") from None
 
 
 def _write_log(out_dir, history):

@@ -17,7 +17,10 @@ PAPER_TABLE = "0:0.01,30:0.001,60:0.0001"     # the dense recipe and the LR-0.01
 
 
 def scale_table(table, epochs, base=90):
-    """An epoch table written for `base` epochs, its milestones scaled to `epochs` (e.g. 90 → 5 for a quick run)."""
+    """An epoch table written for `base` epochs, its milestones scaled to `epochs` (e.g. 90 → 5 for a quick run).
+
+    Milestones that collapse onto one epoch keep the later LR; those that land at or past the run's end are
+    dropped (they would never be used)."""
     out = []
     for item in table.split(","):
         e, lr = item.split(":")
@@ -26,7 +29,7 @@ def scale_table(table, epochs, base=90):
     for item in out:                       # milestones that collapse onto one epoch: the later LR wins
         e, lr = item.split(":")
         dedup[int(e)] = lr
-    return ",".join(f"{e}:{lr}" for e, lr in sorted(dedup.items()))
+    return ",".join(f"{e}:{lr}" for e, lr in sorted(dedup.items()) if e < epochs or e == 0)
 
 
 def load_data(model_name, device, data_dir=None, dataset="mnist"):

@@ -17,10 +17,29 @@ from .errors import MinidiError, check_seed
 
 DEVICES = ("cpu", "gpu")
 
-try:  # CuPy is an optional extra: `pip install "minidi[gpu]"`.
-    import cupy as _cupy
-except Exception:  # ImportError, or a broken CUDA install that fails at import
-    _cupy = None
+def _device_count(cupy):
+    try:
+        return cupy.cuda.runtime.getDeviceCount()
+    except Exception:                   # no driver, no device: CuPy imports but cannot run
+        return 0
+
+
+def _load_cupy():
+    """Real CuPy if it imports and sees a GPU; else, only when MINIDI_GPU_STANDIN=1 (set by minidi's test suite,
+    never by default), the strict stand-in `minidi.testing.fakecupy`; else the real module or None."""
+    try:  # CuPy is an optional extra: `pip install "minidi[gpu]"`.
+        import cupy
+    except Exception:  # ImportError, or a broken CUDA install that fails at import
+        cupy = None
+    if cupy is not None and _device_count(cupy) > 0:
+        return cupy, False
+    if os.environ.get("MINIDI_GPU_STANDIN") == "1":
+        from .testing.fakecupy import cupy as standin
+        return standin, True
+    return cupy, False
+
+
+_cupy, STANDIN = _load_cupy()
 
 
 def keep_freed_memory():
@@ -46,18 +65,13 @@ MALLOPT = keep_freed_memory()
 
 
 def cupy_or_none():
-    """The cupy module if it imported, else None."""
+    """The cupy module if it imported (the test stand-in when STANDIN is True), else None."""
     return _cupy
 
 
 def gpu_available():
     """True when CuPy imported and sees at least one CUDA device."""
-    if _cupy is None:
-        return False
-    try:
-        return _cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
+    return _cupy is not None and _device_count(_cupy) > 0
 
 
 def resolve_device(device=None):

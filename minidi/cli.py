@@ -36,7 +36,8 @@ def info(device, data_dir):
     device = backend.resolve_device(device)
     click.echo(f"minidi {__version__}, Python {platform.python_version()}, NumPy {np.__version__}")
     cupy = backend.cupy_or_none()
-    click.echo(f"CuPy: {cupy.__version__ if cupy else 'not installed'}; GPU available: {backend.gpu_available()}")
+    name = "the strict stand-in for tests (MINIDI_GPU_STANDIN=1), CuPy API" if backend.STANDIN else "CuPy"
+    click.echo(f"{name}: {cupy.__version__ if cupy else 'not installed'}; GPU available: {backend.gpu_available()}")
     click.echo(f"device: {device} (MINIDI_DEVICE={os.environ.get('MINIDI_DEVICE', '')!r})")
     dirs = mnist.candidate_dirs(data_dir)
     found = [d for d in dirs if all(os.path.isfile(os.path.join(d, f)) for f in mnist.FILES)]

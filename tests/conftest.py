@@ -1,19 +1,24 @@
-"""Shared fixtures: the array backends (CuPy skipped without a GPU), real MNIST, and a gradient checker."""
+"""Shared fixtures: the array backends (CuPy on a GPU, else the strict CuPy stand-in), real MNIST, a gradient
+checker and a file-tree snapshot."""
 import os
 
-import numpy as np
-import pytest
+os.environ.setdefault("MINIDI_GPU_STANDIN", "1")   # before minidi is imported: no GPU → the strict stand-in
 
-from minidi import backend
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
+from minidi import backend  # noqa: E402
+
+GPU_ID = "gpu-standin" if backend.STANDIN else "gpu"
 BACKENDS = ["cpu", "gpu"]
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BACKENDS, ids=["cpu", GPU_ID])
 def device(request):
-    """Each test that takes `device` runs once per backend; the GPU run is skipped without CuPy and a GPU."""
+    """Each test that takes `device` runs once per backend: "gpu" is real CuPy on a GPU when there is one, else
+    the strict stand-in (test id gpu-standin); it is skipped only when MINIDI_GPU_STANDIN=0 and no GPU."""
     if request.param == "gpu" and not backend.gpu_available():
-        pytest.skip("no CuPy or no CUDA GPU on this machine")
+        pytest.skip("no CuPy or no CUDA GPU on this machine, and MINIDI_GPU_STANDIN is not 1")
     return request.param
 
 

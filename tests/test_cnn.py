@@ -152,15 +152,17 @@ def test_orthp_on_conv_kernels(device):
         np.testing.assert_allclose(gram, np.eye(len(gram)), atol=1e-12)
 
 
-def test_unstructured_masks_cover_conv_weights():
-    model = models.build("conv4")
+def test_unstructured_masks_cover_conv_weights(device):
+    model = to_device(models.build("conv4"), device)
     masks = magnitude_masks(model, 0.8, scope="layer")
     assert "features.0.weight" in masks and "features.1.weight" not in masks          # BN scales are not pruned
     assert all(int((m == 0).sum()) == round(0.8 * m.size) for m in masks.values())
+    assert all(int((to_numpy(p.data) == 0).sum()) >= round(0.8 * p.size)
+               for n, p in model.named_parameters() if n in masks)
 
 
-def test_conv_flops_report():
-    rows = layer_report(models.build("lenet5-relu"), input_shape=(1, 32, 32))
+def test_conv_flops_report(device):
+    rows = layer_report(to_device(models.build("lenet5-relu"), device), input_shape=(1, 32, 32))
     assert [r["flops_dense"] for r in rows] == [6 * 25 * 28 * 28, 16 * 6 * 25 * 10 * 10, 120 * 16 * 25, 120 * 84, 84 * 10]
     assert rows[0]["params"] == 6 * 25 + 6
     with pytest.raises(ValueError, match="input_shape"):

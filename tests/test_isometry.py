@@ -49,13 +49,13 @@ def test_orthogonalize_is_gram_schmidt(xp, shape):
     assert (np.diag(r) > 0).all()
 
 
-def test_orthogonal_init_is_seeded_and_orthogonal():
-    a, b = models.build("mlp7-linear"), models.build("mlp7-linear")
+def test_orthogonal_init_is_seeded_and_orthogonal(device):
+    a, b = models.build("mlp7-linear"), to_device(models.build("mlp7-linear"), device)
     orthogonal_init(a, seed=2)
-    orthogonal_init(b, seed=2)
+    orthogonal_init(b, seed=2)                                        # the same draw on either device
     for la, lb in zip(a.linear_layers(), b.linear_layers()):
-        np.testing.assert_array_equal(la.weight.data, lb.weight.data)
-        w = la.weight.data.astype(np.float64)
+        np.testing.assert_array_equal(la.weight.data, to_numpy(lb.weight.data))
+        w = to_numpy(lb.weight.data).astype(np.float64)
         gram = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
         np.testing.assert_allclose(gram, np.eye(len(gram)), atol=1e-5)
 
@@ -67,22 +67,22 @@ def test_isometry_loss_gradient(shape):
     assert rel_error(grad, numerical_grad(lambda: isometry_loss(w)[0], w)) < 1e-7
 
 
-def test_approximate_isometry_reduces_the_loss_and_keeps_masks():
-    model = models.mlp(3, 16, "relu", in_dim=12, n_classes=4, seed=0, dtype=np.float64)
+def test_approximate_isometry_reduces_the_loss_and_keeps_masks(device):
+    model = to_device(models.mlp(3, 16, "relu", in_dim=12, n_classes=4, seed=0, dtype=np.float64), device)
     mask = (np.random.default_rng(1).random((16, 12)) > 0.3).astype(np.float64)
-    model.linear_layers()[0].weight.set_mask(mask)
+    model.linear_layers()[0].weight.set_mask(to_device(mask, device))
     result = approximate_isometry(model, steps=2000, lr=1e-2)
     for first, last, _ in result.values():
         assert last < 0.2 * first
-    w = model.linear_layers()[0].weight.data
+    w = to_numpy(model.linear_layers()[0].weight.data)
     assert not w[mask == 0].any()
-    _, _, steps = approximate_isometry(models.mlp(2, 8, "linear", in_dim=8, n_classes=8), steps=5000, lr=1e-2,
-                                       tol=1e-6)[0]
+    _, _, steps = approximate_isometry(to_device(models.mlp(2, 8, "linear", in_dim=8, n_classes=8), device),
+                                       steps=5000, lr=1e-2, tol=1e-6)[0]
     assert steps < 5000                                                  # stopped early once isometric
 
 
-def test_tpp_regularizer_gradients_match_its_penalty():
-    model = models.mlp(3, 6, "relu", in_dim=5, n_classes=3, seed=0, dtype=np.float64)
+def test_tpp_regularizer_gradients_match_its_penalty(device):
+    model = to_device(models.mlp(3, 6, "relu", in_dim=5, n_classes=3, seed=0, dtype=np.float64), device)
     reg = TPPRegularizer(model, "0-1:0.5", step=0.01, every=1)
     reg.iteration = 7
     assert reg.lam == pytest.approx(0.07)
@@ -95,42 +95,43 @@ def test_tpp_regularizer_gradients_match_its_penalty():
         assert rel_error(grads[i][1]["bias"], numeric_b) < 1e-6
 
 
-def test_tpp_on_a_cnn_also_decays_the_batchnorm_of_pruned_filters():
-    model = models.build("conv4", dtype=np.float64)
+def test_tpp_on_a_cnn_also_decays_the_batchnorm_of_pruned_filters(device):
+    model = to_device(models.build("conv4", dtype=np.float64), device)
     reg = TPPRegularizer(model, "0:0.5", step=0.1, every=1)
     reg.iteration = 5
     bn = model.pruning_plan()[0].bn
     bn.weight.data[:] = 2.0
     _, grads = reg.penalty_and_grads(model)
-    g = grads[0][1]["bn_weight"]
+    g = to_numpy(grads[0][1]["bn_weight"])
     gone = reg.pruned[0]
     np.testing.assert_allclose(g[gone], 0.5 * 2.0)                        # λ·γ on the pruned channels
     assert not np.delete(g, gone).any()                                   # nothing on the kept ones
 
 
-def test_tpp_penalty_vanishes_when_pruned_units_are_zero_and_lambda_caps():
-    model = models.mlp(2, 6, "linear", in_dim=4, n_classes=3, seed=0, dtype=np.float64)
+def test_tpp_penalty_vanishes_when_pruned_units_are_zero_and_lambda_caps(device):
+    model = to_device(models.mlp(2, 6, "linear", in_dim=4, n_classes=3, seed=0, dtype=np.float64), device)
     reg = TPPRegularizer(model, "0:0.5", step=0.5, every=1)
     reg.iteration = 10
     assert reg.lam == 1.0
     layer = model.linear_layers()[0]
-    layer.weight.data[reg.pruned[0]] = 0
-    layer.bias.data[reg.pruned[0]] = 0
+    gone = to_device(np.asarray(reg.pruned[0]), device)
+    layer.weight.data[gone] = 0
+    layer.bias.data[gone] = 0
     penalty, _ = reg.penalty_and_grads(model)
-    assert penalty == 0.0
+    assert float(penalty) == 0.0
 
 
-def test_tpp_as_training_callback_drives_pruned_rows_down():
+def test_tpp_as_training_callback_drives_pruned_rows_down(device):
     from minidi import optim
     from minidi.data import synthetic
     from minidi.schedules import Constant
     from minidi.train import fit
-    x, y = synthetic(300, 10, classes=3, seed=0)
+    x, y = (to_device(a, device) for a in synthetic(300, 10, classes=3, seed=0))
     data = {"train": (x, y), "test": (x[:60], y[:60])}
-    model = models.mlp(3, 12, "relu", in_dim=10, n_classes=3, seed=0)
+    model = to_device(models.mlp(3, 12, "relu", in_dim=10, n_classes=3, seed=0), device)
     reg = TPPRegularizer(model, "0:0.5", step=0.05, every=1)
     gone = reg.pruned[0]
-    norm = lambda: float(np.abs(model.linear_layers()[0].weight.data[gone]).sum())  # noqa: E731
+    norm = lambda: float(np.abs(to_numpy(model.linear_layers()[0].weight.data)[gone]).sum())  # noqa: E731
     before = norm()
     fit(model, optim.SGD(model.parameters(), lr=0.05, momentum=0.9), Constant(0.05), data, 6, 30,
         callbacks=[reg])

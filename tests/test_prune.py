@@ -112,22 +112,23 @@ def test_random_masks_are_seeded_and_exact(device):
     assert not np.array_equal(random_masks(b, 0.75, seed=4)["layers.0.weight"], ma["layers.0.weight"])
 
 
-def test_masks_save_and_load(tmp_path):
-    a, b = models.build("lenet300-100"), models.build("lenet300-100")
+def test_masks_save_and_load(tmp_path, device):
+    a, b = models.build("lenet300-100"), to_device(models.build("lenet300-100", seed=5), device)
     magnitude_masks(a, 0.5)
     save_masks(tmp_path / "m.npz", a)
-    load_masks(tmp_path / "m.npz", b)
+    load_masks(tmp_path / "m.npz", b)                                # host file → device masks
     for (n, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
         assert (p.mask is None) == (q.mask is None)
         if p.mask is not None:
-            assert np.array_equal(p.mask, q.mask) and not q.data[q.mask == 0].any()
+            qm, qd = to_numpy(q.mask), to_numpy(q.data)
+            assert np.array_equal(p.mask, qm) and not qd[qm == 0].any()
     with pytest.raises(MinidiError, match="sparsity must be in"):
         magnitude_masks(a, 1.0)
 
 
-def test_layer_report_counts():
-    model = models.mlp(2, 4, "relu", in_dim=3, n_classes=2)
-    model.linear_layers()[0].weight.set_mask(np.array([[1, 0, 0]] * 4, np.float32))
+def test_layer_report_counts(device):
+    model = to_device(models.mlp(2, 4, "relu", in_dim=3, n_classes=2), device)
+    model.linear_layers()[0].weight.set_mask(to_device(np.array([[1, 0, 0]] * 4, np.float32), device))
     rows = layer_report(model)
     assert rows[0] == {"layer": 0, "name": "layers.0", "shape": [4, 3], "params": 16, "nonzero": 8, "density": 0.5,
                        "flops_dense": 12, "flops_effective": 4}

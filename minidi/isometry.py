@@ -51,19 +51,21 @@ def isometry_loss(w):
     """‖W Wᵀ − I‖²_F for a wide (or square) W, ‖Wᵀ W − I‖²_F for a tall one; returns (loss, dloss/dW).
 
     d/dW ‖W Wᵀ − I‖² = 4 (W Wᵀ − I) W;   d/dW ‖Wᵀ W − I‖² = 4 W (Wᵀ W − I).
+    The loss is a 0-d array on W's device (reading it with float() waits for the GPU).
     """
     xp = get_array_module(w)
     if w.shape[0] <= w.shape[1]:
         e = w @ w.T - xp.eye(w.shape[0], dtype=w.dtype)
-        return float((e * e).sum()), 4 * e @ w
+        return (e * e).sum(), 4 * e @ w
     e = w.T @ w - xp.eye(w.shape[1], dtype=w.dtype)
-    return float((e * e).sum()), 4 * w @ e
+    return (e * e).sum(), 4 * w @ e
 
 
 def approximate_isometry(model, steps=10000, lr=1e-3, tol=1e-6, check_every=100):
     """Lee et al. (ICLR 2020): per layer, minimise ‖W Wᵀ − I‖²_F with Adam, re-applying the mask each step.
 
-    Stops a layer early when its loss falls below tol. Returns {layer index: (initial loss, final loss, steps)}.
+    Stops a layer early when its loss falls below tol, read every `check_every` steps (the only times the
+    device is waited for). Returns {layer index: (initial loss, final loss, steps)}.
     """
     from .nn import Parameter
     from .optim import Adam
@@ -74,16 +76,16 @@ def approximate_isometry(model, steps=10000, lr=1e-3, tol=1e-6, check_every=100)
         if w.mask is not None:
             shadow.mask = w.mask.reshape(shadow.shape)
         opt = Adam([shadow], lr=lr)
-        first = isometry_loss(shadow.data)[0]
+        first = float(isometry_loss(shadow.data)[0])
         step = 0
         for step in range(1, steps + 1):
             loss, grad = isometry_loss(shadow.data)
             shadow.grad = shadow.mask * grad if shadow.mask is not None else grad
             opt.step()                              # Adam re-applies the mask after the update
-            if step % check_every == 0 and loss < tol:
+            if step % check_every == 0 and float(loss) < tol:
                 break
         w.data = shadow.data.reshape(w.shape)
-        out[i] = (first, isometry_loss(shadow.data)[0], step)
+        out[i] = (first, float(isometry_loss(shadow.data)[0]), step)
     return out
 
 
@@ -108,33 +110,42 @@ class TPPRegularizer:
                 self.pruned[i] = np.setdiff1d(np.arange(entry.layer.weight.shape[0]), keep)
         self.step_size, self.every, self.lam_max, self.gram_weight = step, every, lam_max, gram_weight
         self.iteration = 0
+        self._keep_cache = {}
 
     @property
     def lam(self):
         return min(self.lam_max, self.step_size * (self.iteration // self.every))
 
+    def _keep(self, i, w):
+        """1 for the kept rows of layer i, 0 for the pruned ones, on w's device (made once, not every step)."""
+        key = (i, w.dtype.str, type(w))
+        if key not in self._keep_cache:
+            keep = np.ones(w.shape[0], dtype=w.dtype)
+            keep[self.pruned[i]] = 0
+            self._keep_cache[key] = get_array_module(w).asarray(keep)
+        return self._keep_cache[key]
+
     def penalty_and_grads(self, model):
-        """(penalty value, {layer index: (dW, db)}) at the current λ — also used by the tests."""
+        """(penalty, {layer index: (dW, {name: dθ})}) at the current λ; the penalty is a 0-d array on the
+        model's device, so that `before_step`, which needs only the gradients, never waits for the GPU."""
         lam, total, grads = self.lam, 0.0, {}
         plan = model.pruning_plan()
-        for i, gone in self.pruned.items():
+        for i in self.pruned:
             layer, bn = plan[i].layer, plan[i].bn
             w = _matrix(layer.weight.data)
-            xp = get_array_module(w)
             g = w @ w.T
-            keep = xp.ones(w.shape[0], dtype=w.dtype)
-            keep[xp.asarray(gone)] = 0
+            keep = self._keep(i, w)
             e = g - g * keep[:, None] * keep[None, :]        # G − T: nonzero only in pruned rows/columns
             n2 = e.size
-            total += self.gram_weight * lam * float((e * e).sum()) / n2
+            total = total + self.gram_weight * lam * (e * e).sum() / n2
             dw = self.gram_weight * lam * 4 * (e @ w) / n2
             dw += lam * w * (1 - keep)[:, None]                 # growing L2 on the pruned rows
-            total += 0.5 * lam * float(((w * (1 - keep)[:, None]) ** 2).sum())
+            total = total + 0.5 * lam * ((w * (1 - keep)[:, None]) ** 2).sum()
             l2 = {}                                             # growing L2 on the pruned units' other parameters
             for name, p in (("bias", layer.bias), ("bn_weight", bn and bn.weight), ("bn_bias", bn and bn.bias)):
                 if p is not None:
                     l2[name] = lam * p.data * (1 - keep)
-                    total += 0.5 * lam * float(((p.data * (1 - keep)) ** 2).sum())
+                    total = total + 0.5 * lam * ((p.data * (1 - keep)) ** 2).sum()
             grads[i] = (dw.reshape(layer.weight.shape), l2)
         return total, grads
 

@@ -3,6 +3,7 @@
     python examples/prune_report.py --model lenet5-relu --spec "0-2:0.5"
     python examples/prune_report.py --model resnet20 --spec "layer*.conv1:0.5" --orthp
     python examples/prune_report.py --model mlp7-linear --weights runs/mlp7-linear/model.npz --spec "0-5:0.8"
+    python examples/prune_report.py --model resnet20 --spec "layer*.conv1:0.5" --device gpu
 
 The JSV is measured on `--probe` inputs: MNIST training images for the MNIST models when MINIDI_DATA (or
 --data-dir) points at them, otherwise synthetic inputs of the model's shape.
@@ -10,6 +11,7 @@ The JSV is measured on `--probe` inputs: MNIST training images for the MNIST mod
 import click
 
 from minidi import models
+from minidi.backend import resolve_device, to_device
 from minidi.checkpoint import load_weights
 from minidi.clitools import Command, friendly
 from minidi.data import load_dataset
@@ -36,15 +38,17 @@ def probe_inputs(name, n, data_dir):
 @click.option("--orthp", "use_orthp", is_flag=True, help="Apply OrthP after pruning.")
 @click.option("--probe", default=200, show_default=True, type=click.IntRange(min=1))
 @click.option("--data-dir", default=None)
+@click.option("--device", default=None, help="cpu or gpu (default: $MINIDI_DEVICE, else cpu).")
 @friendly
-def main(name, spec, weights, use_orthp, probe, data_dir):
+def main(name, spec, weights, use_orthp, probe, data_dir, device):
     if name not in models.PRESETS:
         raise MinidiError(f"unknown model {name!r}: choose one of {', '.join(sorted(models.PRESETS))}")
+    device = resolve_device(device)
     model = models.build(name)
     if weights:
         load_weights(weights, model)
-    model.eval()
-    x = probe_inputs(name, probe, data_dir)
+    model = to_device(model, device).eval()
+    x = to_device(probe_inputs(name, probe, data_dir), device)
     shape = x.shape[1:] if x.ndim == 4 else None
     pruned = prune_neurons(model, spec).eval()
     if use_orthp:

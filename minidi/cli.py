@@ -93,7 +93,7 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
     from . import models, optim, train as training
     from .backend import resolve_device, to_device
     from .checkpoint import checkpoint_epoch, save_weights
-    from .data import random_crop_flip
+    from .data import CropFlip
     from .rundir import check_run_dir, write_config
     from .schedules import parse_schedule
     # 1. every value, before anything is read from disk or written
@@ -122,7 +122,7 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
     write_config(out_dir, {**config, "device": device, "minidi": __version__})
     history = training.fit(model, opt, schedule, data, epochs, batch_size, seed=seed, out_dir=out_dir,
                            resume=resume, quiet=quiet, meta={"config": config},
-                           augment=random_crop_flip if augment else None)
+                           augment=CropFlip() if augment else None)
     save_weights(os.path.join(out_dir, "model.npz"), model)
     results = {**training.summarize(history), "final_test_acc": history[-1]["test_acc"],
                "seconds": sum(r["seconds"] for r in history), "epochs": len(history)}

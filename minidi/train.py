@@ -83,8 +83,9 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
     out_dir: when given, writes `log.jsonl` (a line per epoch) and `checkpoint.npz` (weights, masks, optimizer
              state, history) after every epoch, both atomically; with resume=True continues from
              `checkpoint.npz` if present.
-    augment: None, or f(x_batch, rng) -> x_batch applied to every training batch, with a generator seeded by
-             (seed, epoch) as the shuffling is (e.g. `minidi.data.random_crop_flip`).
+    augment: None, or an augmentation such as `minidi.data.CropFlip()`: `augment.draw(n, rng, xp)` gives the
+             random numbers of a whole epoch (from a generator seeded by (seed, epoch), as the shuffling is;
+             one transfer), and `augment(x_batch, draws[:, i:j])` is applied to every training batch.
     """
     check_seed(seed)
     x_train, y_train = data["train"]
@@ -114,7 +115,7 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
             if not schedule.per_iteration:
                 optimizer.lr = schedule(epoch)
             order = epoch_order(len(x_train), seed, epoch)
-            aug_rng = rng([seed, epoch, 1]) if augment else None
+            draws = augment.draw(len(x_train), rng([seed, epoch, 1]), xp) if augment else None
             total_loss, correct = xp.zeros((), dtype=np.float64), xp.zeros((), dtype=np.int64)
             with click.progressbar(batches(x_train, y_train, batch_size, order), length=n_batches, file=sys.stderr,
                                    label=f"epoch {epoch + 1}/{epochs}", hidden=quiet) as bar:
@@ -126,7 +127,7 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
                         if momentum is not None:
                             optimizer.momentum = momentum
                     if augment:
-                        xb = augment(xb, aug_rng)
+                        xb = augment(xb, draws[:, i * batch_size:i * batch_size + len(xb)])
                     logits = model.forward(xb)
                     loss = loss_fn.forward(logits, yb)
                     optimizer.zero_grad()

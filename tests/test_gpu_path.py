@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from minidi import backend, models, optim
-from minidi.backend import to_device
+from minidi.backend import to_device, to_numpy
 from minidi.cli import main
-from minidi.data import synthetic
+from minidi.data import CropFlip, synthetic
 from minidi.isometry import TPPRegularizer, approximate_isometry
 from minidi.schedules import Constant
 from minidi.spectrum import JSVMonitor
@@ -114,11 +114,14 @@ def _device_data(n, dim, classes=4):
     return {"train": (to_device(x, "gpu"), to_device(y, "gpu")), "test": (to_device(x[:60], "gpu"), to_device(y[:60], "gpu"))}
 
 
-def _transfers(fn):
+def _transfers(fn, kind="device_to_host"):
+    """How many transfers of `kind` fn() makes ("both": (device→host, host→device))."""
     from minidi.testing.fakecupy import STATS
-    before = STATS["device_to_host"]
+    before = dict(STATS)
     fn()
-    return STATS["device_to_host"] - before
+    if kind == "both":
+        return tuple(STATS[k] - before[k] for k in ("device_to_host", "host_to_device"))
+    return STATS[kind] - before[kind]
 
 
 @standin_only
@@ -132,8 +135,46 @@ def test_training_does_not_wait_for_the_device_once_per_step(callbacks):
         extra = {"none": [], "jsv": [JSVMonitor(data["train"][0][:8])], "tpp": [TPPRegularizer(model, "0:0.5")]}
         opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
         counts.append(_transfers(lambda: fit(model, opt, Constant(0.05), data, 2, batch_size,
-                                             callbacks=extra[callbacks])))
-    assert counts[0] == counts[1] and counts[0] <= 2 * (6 + (1 if callbacks == "jsv" else 0)), counts
+                                             callbacks=extra[callbacks]), "both"))
+    assert counts[0] == counts[1] and counts[0][0] <= 2 * (6 + (1 if callbacks == "jsv" else 0)), counts
+
+
+@standin_only
+def test_augmented_training_moves_data_to_the_device_once_per_epoch():
+    x, y = synthetic(240, 3 * 8 * 8, classes=4, seed=0, image_shape=(3, 8, 8))
+    data = {"train": (to_device(x, "gpu"), to_device(y, "gpu")), "test": (to_device(x[:40], "gpu"), to_device(y[:40], "gpu"))}
+    counts = []
+    for batch_size in (120, 12):                                    # 2 or 20 steps per epoch
+        model = to_device(models.mlp(2, 8, "relu", in_dim=3 * 8 * 8, n_classes=4, seed=0), "gpu")
+        flat = _Flat(CropFlip(padding=2))
+        opt = optim.SGD(model.parameters(), lr=0.05)
+        counts.append(_transfers(lambda: fit(model, opt, Constant(0.05), data, 2, batch_size, augment=flat),
+                                 "host_to_device"))
+    assert counts[0] == counts[1] and flat.calls == 40, counts
+
+
+class _Flat:
+    """CropFlip on images, then flattened for an MLP (counts its batches)."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+
+    def draw(self, n, rng, xp):
+        return self.inner.draw(n, rng, xp)
+
+    def __call__(self, x, draws):
+        self.calls += 1
+        return self.inner(x, draws).reshape(len(x), -1)
+
+
+def test_epoch_draws_sliced_per_batch_equal_one_whole_epoch_augmentation(xp):
+    x = xp.asarray(np.random.default_rng(0).standard_normal((10, 2, 6, 6)).astype(np.float32))
+    aug = CropFlip(padding=1)
+    draws = aug.draw(10, np.random.default_rng(3), xp)
+    whole = to_numpy(aug(x, draws))
+    parts = np.concatenate([to_numpy(aug(x[i:i + 4], draws[:, i:i + 4])) for i in range(0, 10, 4)])
+    np.testing.assert_array_equal(parts, whole)
+    assert not np.array_equal(whole, to_numpy(x))
 
 
 @standin_only
@@ -141,3 +182,13 @@ def test_approximate_isometry_reads_its_loss_only_at_checks():
     model = to_device(models.mlp(2, 8, "linear", in_dim=8, n_classes=8, seed=0), "gpu")
     n = _transfers(lambda: approximate_isometry(model, steps=300, lr=1e-3, tol=0.0, check_every=100))
     assert n == 2 * (1 + 3 + 1)                                     # per layer: first, 3 checks, last
+
+
+@standin_only
+def test_the_gpu_benchmark_runs(tmp_path):
+    p = _run_example("benchmarks/bench_gpu.py", "--samples", "200", "--cifar-samples", "128", "--jsv-samples", "8",
+                     "--rounds", "1", "--repeats", "1")
+    assert p.returncode == 0, p.stderr
+    rows = [line for line in p.stdout.splitlines() if " s" in line and "  minidi " in line]
+    assert [r.split("  ")[0] for r in rows] == ["MLP-7-Linear epoch, 200 samples", "JSV of 8 samples, MLP-7-ReLU",
+                                               "ResNet-20 fwd+bwd, batch 128", "ResNet-20 epoch, 128 images"]

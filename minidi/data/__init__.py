@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import MinidiError
 from . import cifar, mnist
-from .augment import random_crop_flip
+from .augment import CropFlip, random_crop_flip
 from .batches import batches, epoch_order, synthetic
 
 DATASETS = ("mnist", "cifar10", "cifar100", "synthetic")
@@ -35,4 +35,4 @@ def load_dataset(name, data_dir=None, input_shape=(None, 32), dtype=np.float32, 
     raise MinidiError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
 
 
-__all__ = ["load_dataset", "batches", "epoch_order", "synthetic", "random_crop_flip", "mnist", "cifar", "DATASETS"]
+__all__ = ["load_dataset", "batches", "epoch_order", "synthetic", "random_crop_flip", "CropFlip", "mnist", "cifar", "DATASETS"]

@@ -15,8 +15,9 @@ It computes with NumPy underneath, but fails where real CuPy fails and NumPy cod
   `cupyx`. A keyword argument that CuPy's signature of the same function lacks is a TypeError (e.g.
   `as_strided(writeable=)`, `svd(hermitian=)`, `asarray(like=)`); `sort`/`argsort` take only kind=None or
   "stable", as CuPy's do. A CuPy name that the stand-in does not model is an AttributeError saying so.
-- `STATS` counts device-to-host transfers (`get`, `asnumpy`, `item`, `float`, `bool`, printing) and explicit
-  synchronizations, so a test can show that a loop does not synchronize once per step.
+- `STATS` counts device-to-host transfers (`get`, `asnumpy`, `item`, `float`, `bool`, printing), host-to-device
+  transfers (`asarray`/`array` of host data: from pageable memory CUDA synchronizes the stream first) and
+  explicit synchronizations, so a test can show that a loop does not synchronize once per step.
 """
 import json
 import os
@@ -27,7 +28,7 @@ import numpy as np
 
 API = json.load(open(os.path.join(os.path.dirname(__file__), "cupy_api.json"), encoding="utf-8"))
 VERSION = API["cupy_version"]
-STATS = {"device_to_host": 0, "synchronize": 0}
+STATS = {"device_to_host": 0, "host_to_device": 0, "synchronize": 0}
 _SCALARS = (bool, int, float, complex, np.generic)
 
 
@@ -277,11 +278,13 @@ def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
     """Host data → device (a copy, as a transfer is); a device array is returned as is (or cast)."""
     if isinstance(a, ndarray):
         return a if dtype is None or np.dtype(dtype) == a._a.dtype else ndarray(a._a.astype(dtype))
+    STATS["host_to_device"] += 1
     return ndarray(np.array(a, dtype=dtype, order=order or "K", copy=True))
 
 
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, *, blocking=False):
     host = obj._a if isinstance(obj, ndarray) else obj
+    STATS["host_to_device"] += not isinstance(obj, ndarray)
     return ndarray(np.array(host, dtype=dtype, copy=True, order=order, ndmin=ndmin))
 
 

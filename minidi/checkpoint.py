@@ -5,6 +5,7 @@ A weights file (`model.npz`) holds exactly `model.state_dict()` with PyTorch's n
 A checkpoint adds the optimizer state under `optim/`, the masks under `mask/` and a JSON string `meta`
 (epoch, history, configuration) — everything `--resume` needs.
 """
+import csv
 import io
 import json
 import math
@@ -118,3 +119,24 @@ def read_json(path, kind=dict):
     if not isinstance(obj, kind):
         raise MinidiError(f"{path} does not hold a JSON {'object' if kind is dict else kind.__name__}")
     return obj
+
+
+def write_csv(path, rows, columns=None):
+    """rows: list of flat dicts → CSV (columns: the given ones, else the union of the rows' keys in order of
+    appearance; quoted where a value holds a comma; lists and dicts as JSON), atomically."""
+    if not rows:
+        return
+    keys = columns or list(dict.fromkeys(k for r in rows for k in r))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(keys)
+    writer.writerows([_csv_value(r.get(k)) for k in keys] for r in rows)
+    atomic_write_bytes(path, buffer.getvalue().encode())
+
+
+def _csv_value(v):
+    if isinstance(v, float):
+        return repr(v) if np.isfinite(v) else str(v)
+    if isinstance(v, (list, tuple, dict)):
+        return json_text(v)
+    return "" if v is None else str(v)

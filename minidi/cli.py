@@ -8,7 +8,7 @@ import click
 import numpy as np
 
 from . import __version__
-from .clitools import Group, friendly
+from .clitools import Group, friendly, grid_options, runner_args, split_list
 from .errors import MinidiError
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -169,34 +169,76 @@ def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
     click.echo(json.dumps({"model": model_name, "dataset": dataset, "test_loss": loss, "test_acc": acc}))
 
 
+def study_options(fn):
+    """The options every isometry command shares (the study's own, the data, the device, the runner)."""
+    options = [
+        click.option("--long", is_flag=True, help="Finetune 900 epochs with the long schedules."),
+        click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1),
+                     help="Independent replicates: seed s sets the dense init, pretraining and finetuning order."),
+        click.option("--finetune-seeds", default=1, show_default=True, type=click.IntRange(min=1),
+                     help="Finetuning data orders per pretrained model (varies only the finetuning order)."),
+        click.option("--prs", default="0,0.1,0.3,0.5,0.7,0.9", show_default=True, help="Ratios of the JSV-vs-PR sweep."),
+        click.option("--probe", default=1000, show_default=True, type=click.IntRange(min=1),
+                     help="Training images for the JSV."),
+        click.option("--cache", default=None,
+                     help="Folder of the shared cells, e.g. pretrained models (default: $MINIDI_CACHE, else ~/.cache/minidi)."),
+        click.option("--sweep-only", is_flag=True, help="Only pretrain and measure mean JSV against PR (no finetuning arms)."),
+        click.option("--resume", is_flag=True, help="Continue in --out: the cells that are done are not computed again."),
+        click.option("--quiet", is_flag=True),
+        device_option, data_dir_option]
+    for option in reversed(options):
+        fn = option(fn)
+    return grid_options(fn)
+
+
 @main.command()
 @click.option("--model", "model_name", default="mlp7-linear", show_default=True,
               help="mlp7-linear, mlp7-relu, lenet300-100, lenet5-linear or lenet5-relu.")
 @click.option("--epochs", default=90, show_default=True, type=click.IntRange(min=1),
               help="Pretraining and finetuning epochs (the LR tables are scaled to it).")
-@click.option("--long", is_flag=True, help="Finetune 900 epochs with the long schedules.")
-@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Finetuning seeds per arm.")
+@study_options
 @click.option("--pr", default=None, type=click.FloatRange(0, 1, max_open=True),
               help="Pruning ratio of the finetuning arms, in [0, 1) (default 0.8 linear, 0.9 ReLU).")
-@click.option("--prs", default="0,0.1,0.3,0.5,0.7,0.9", show_default=True, help="Ratios of the JSV-vs-PR sweep.")
-@click.option("--probe", default=1000, show_default=True, type=click.IntRange(min=1), help="Training images for the JSV.")
 @click.option("--out", "out_dir", default=None, help="Results folder (default: results/isometry-<model>).")
-@click.option("--cache", default=None, help="Folder of cached pretrained models (default: ~/.cache/minidi/pretrained).")
-@click.option("--sweep-only", is_flag=True, help="Only pretrain and measure mean JSV against PR (no finetuning arms).")
-@click.option("--resume", is_flag=True, help="Continue an interrupted experiment in --out.")
-@click.option("--quiet", is_flag=True)
-@device_option
-@data_dir_option
 @friendly
-def isometry(model_name, epochs, long, seeds, pr, prs, probe, out_dir, cache, sweep_only, resume, quiet, device,
-             data_dir):
+def isometry(model_name, epochs, pr, out_dir, long, seeds, finetune_seeds, prs, probe, cache, sweep_only, resume,
+             quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
     """The core study: pruning breaks dynamical isometry, a larger LR repairs it, OrthP restores it."""
     from .experiments import isometry as study
     from .prune import parse_ratios
     ratios = parse_ratios(prs, "--prs")
     out_dir = out_dir or os.path.join("results", f"isometry-{model_name}")
     study.run(model_name, out_dir, epochs, long, seeds, pr, ratios, device, data_dir, probe, resume, quiet, cache,
-              sweep_only)
+              sweep_only, finetune_seeds, **runner_args(workers, worker_threads, scheduler, rerun))
+    click.echo(os.path.join(out_dir, "report.md"))
+
+
+@main.group(cls=Group)
+def sweep():
+    """Run a study's grid with comma-separated lists in place of single values, e.g.
+    minidi sweep isometry --model mlp7-linear,mlp7-relu --pr 0.5,0.8,0.9 --seeds 3 --workers 2"""
+
+
+@sweep.command(name="isometry")
+@click.option("--model", "model_name", default="mlp7-linear", show_default=True,
+              help="Comma-separated presets of the isometry study.")
+@click.option("--epochs", default="90", show_default=True, help="Comma-separated epoch counts.")
+@click.option("--pr", default=None, help="Comma-separated pruning ratios of the arms (default: each model's).")
+@click.option("--out", "out_dir", default=os.path.join("results", "sweep-isometry"), show_default=True)
+@study_options
+@friendly
+def sweep_isometry(model_name, epochs, pr, out_dir, long, seeds, finetune_seeds, prs, probe, cache, sweep_only,
+                   resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
+    """The isometry study over every combination of --model, --pr and --epochs: one merged cells.csv and a
+    report.md at the top of --out, each point's own report in its folder."""
+    from .experiments import isometry as study
+    from .prune import parse_ratios
+    lists = {"model_name": split_list(model_name, str, "--model"),
+             "pr": [None] if pr is None else split_list(pr, float, "--pr"),
+             "epochs": split_list(epochs, int, "--epochs")}
+    study.sweep(lists, out_dir, device, data_dir, resume, quiet, cache, long=long, seeds=seeds,
+                finetune_seeds=finetune_seeds, prs=parse_ratios(prs, "--prs"), probe=probe, sweep_only=sweep_only,
+                **runner_args(workers, worker_threads, scheduler, rerun))
     click.echo(os.path.join(out_dir, "report.md"))
 
 

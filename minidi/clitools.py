@@ -133,3 +133,45 @@ class Group(_OneLineUsage, click.Group):
 
 class Command(_OneLineUsage, click.Command):
     pass
+
+
+def grid_options(fn):
+    """--workers, --worker-threads, --scheduler and --rerun: how a study's cells run (`minidi.grid`)."""
+    options = [
+        click.option("--workers", default=None, type=click.IntRange(min=1),
+                     help="Run the cells on K local worker processes (default: one after another in this process)."),
+        click.option("--worker-threads", default=1, show_default=True, type=click.IntRange(min=1),
+                     help="BLAS threads of each worker process."),
+        click.option("--scheduler", default=None,
+                     help="Run the cells on a Dask cluster: its scheduler's address, tcp://HOST:PORT "
+                          "(default: $MINIDI_SCHEDULER); needs minidi[dist] and a folder every worker sees."),
+        click.option("--rerun", is_flag=True,
+                     help="Compute the grid's finished cells again (their old folders move under cells/.replaced/)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def runner_args(workers, worker_threads, scheduler, rerun):
+    """The grid options as `minidi.grid.run` arguments (a scheduler and --workers together are an error)."""
+    from .grid import resolve_scheduler
+    scheduler = resolve_scheduler(scheduler)
+    if scheduler and workers:
+        raise MinidiError("--workers and --scheduler exclude each other: the Dask cluster has its own workers")
+    return dict(workers=workers, worker_threads=worker_threads, scheduler=scheduler, rerun=rerun)
+
+
+def split_list(text, convert, option):
+    """ "a,b,c" → [convert(a), ...], one clear error for an empty list, a bad value or a value given twice."""
+    items = [t.strip() for t in str(text).split(",") if t.strip()]
+    if not items:
+        raise MinidiError(f"{option} is empty")
+    try:
+        values = [convert(t) for t in items]
+    except ValueError:
+        raise MinidiError(f"{option}: cannot read {text!r} as a comma-separated list") from None
+    if len(set(values)) < len(values):
+        raise MinidiError(f"{option} names a value twice: {text!r}")
+    return values
+

@@ -28,12 +28,17 @@ def jsv_vs_pr(rows, path, title):
     return _save(fig, path)
 
 
-def curves(series, key, path, ylabel, title, log=False):
-    """series: {arm: [(epoch, value), ...]} → one line per arm."""
+def curves(series, key, path, ylabel, title, log=False, bands=None):
+    """series: {arm: [(epoch, value), ...]} → one line per arm; bands: {arm: [(epoch, low, high)] or None},
+    drawn as a shaded band around the line (e.g. mean ± std across replicates)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for arm, points in series.items():
-        ax.plot([p[0] for p in points], [p[1] for p in points], label=arm, lw=1.4,
-                ls="--" if "orthp" in arm else "-")
+        line, = ax.plot([p[0] for p in points], [p[1] for p in points], label=arm, lw=1.4,
+                        ls="--" if "orthp" in arm else "-")
+        band = (bands or {}).get(arm)
+        if band:
+            ax.fill_between([b[0] for b in band], [b[1] for b in band], [b[2] for b in band],
+                            color=line.get_color(), alpha=0.2, lw=0)
     ax.set(xlabel="finetuning epoch", ylabel=ylabel, title=title)
     if log:
         ax.set_yscale("log")

@@ -1,16 +1,13 @@
-"""What every study needs: data on the device, a cached pretrained model, scaled schedules, result files."""
-import hashlib
-import json
+"""What every study needs: data on the device, the shared pretraining cell, scaled schedules, result files."""
 import os
 
 import click
-import numpy as np
 
 from .. import models, optim, train
 from ..backend import to_device
-from ..checkpoint import load_weights, read_json
+from ..checkpoint import load_weights, read_json, save_weights
 from ..data import load_dataset
-from ..rundir import write_config
+from ..grid import Cell
 from ..schedules import parse_schedule
 
 PAPER_TABLE = "0:0.01,30:0.001,60:0.0001"     # the dense recipe and the LR-0.01 finetuning arm, over 90 epochs
@@ -32,61 +29,61 @@ def scale_table(table, epochs, base=90):
     return ",".join(f"{e}:{lr}" for e, lr in sorted(dedup.items()) if e < epochs or e == 0)
 
 
+_DATA = {}
+
+
 def load_data(model_name, device, data_dir=None, dataset="mnist"):
-    data = load_dataset(dataset, data_dir, models.INPUT[model_name])
-    return {k: (to_device(x, device), to_device(y, device)) for k, (x, y) in data.items()}
+    """The dataset shaped for the model, on the device; kept per process, so the cells one process runs load it
+    once (a pool or Dask worker loads it when it runs its first cell)."""
+    key = (models.INPUT[model_name], device, data_dir, dataset)
+    if key not in _DATA:
+        data = load_dataset(dataset, data_dir, models.INPUT[model_name])
+        _DATA.clear()                                       # one dataset at a time: MNIST is 250 MB as float32
+        _DATA[key] = {k: (to_device(x, device), to_device(y, device)) for k, (x, y) in data.items()}
+    return _DATA[key]
 
 
-def cache_root():
-    return os.environ.get("MINIDI_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "minidi")
+def cache_root(cache=None):
+    """--cache, else $MINIDI_CACHE, else ~/.cache/minidi: where the cells that many studies share live."""
+    return cache or os.environ.get("MINIDI_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "minidi")
 
 
-def pretrained(model_name, data, device, epochs=90, seed=0, batch_size=100, dataset="mnist", cache=None, quiet=True,
-               log=print):
-    """The dense model trained with the paper's recipe, reused from the cache when the configuration matches.
+PRETRAIN_DEFAULTS = dict(dataset="mnist", batch_size=100, momentum=0.9, weight_decay=1e-4)
 
-    The cache folder is named by a hash of the configuration; it is an ordinary `fit` run folder, so an
-    interrupted pretraining resumes.
-    """
-    config = dict(model=model_name, dataset=dataset, epochs=epochs, seed=seed, batch_size=batch_size,
-                  lr=scale_table(PAPER_TABLE, epochs), momentum=0.9, weight_decay=1e-4, init="preset")
-    key = hashlib.sha1(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
-    folder = os.path.join(cache or os.path.join(cache_root(), "pretrained"), f"{model_name}-e{epochs}-s{seed}-{key}")
-    model = to_device(models.build(model_name, seed=seed), device)
-    weights = os.path.join(folder, "model.npz")
-    if os.path.isfile(weights):
-        log(f"pretrained {model_name}: reusing {weights}")
-        load_weights(weights, model)
-        return model, {**read_json(os.path.join(folder, "results.json")), "folder": folder, "cached": True}
-    log(f"pretraining {model_name} for {epochs} epochs into {folder}")
-    schedule = parse_schedule(config["lr"], epochs)
-    opt = optim.SGD(model.parameters(), lr=schedule(0), momentum=0.9, weight_decay=1e-4)
-    write_config(folder, config)
-    history = train.fit(model, opt, schedule, data, epochs, batch_size, seed=seed, out_dir=folder, resume=True,
-                        quiet=quiet)
-    from ..checkpoint import save_weights
-    results = {**train.summarize(history), "final_test_acc": history[-1]["test_acc"],
-               "seconds": sum(r["seconds"] for r in history)}
-    train.write_json(os.path.join(folder, "results.json"), results)
-    save_weights(weights, model)
-    return model, {**results, "folder": folder, "cached": False}
+
+def pretrain(model_name, epochs=90, seed=0, dataset="mnist"):
+    """The cell "pretrain `model_name` with the paper's recipe, seed `seed`" (shared: it lives in the cache).
+
+    The seed sets the dense initialization and the pretraining data order. The LR table is the paper's,
+    scaled to `epochs`."""
+    config = dict(model=model_name, dataset=dataset, epochs=epochs, seed=seed, batch_size=100,
+                  lr=scale_table(PAPER_TABLE, epochs), momentum=0.9, weight_decay=1e-4)
+    return Cell("minidi.experiments.common:pretrain_cell", config, defaults=PRETRAIN_DEFAULTS, shared=True,
+                label=f"pretrain {model_name} s{seed}", work=epochs)
+
+
+def pretrain_cell(config, folder, deps, context):
+    """Train the dense model into `folder` (an ordinary `fit` run folder: it checkpoints every epoch and
+    resumes); writes model.npz and returns the summary of its test accuracy."""
+    c = config
+    data = load_data(c["model"], context.get("device", "cpu"), context.get("data_dir"), c["dataset"])
+    model = to_device(models.build(c["model"], seed=c["seed"]), context.get("device", "cpu"))
+    schedule = parse_schedule(c["lr"], c["epochs"])
+    opt = optim.SGD(model.parameters(), lr=schedule(0), momentum=c["momentum"], weight_decay=c["weight_decay"])
+    history = train.fit(model, opt, schedule, data, c["epochs"], c["batch_size"], seed=c["seed"], out_dir=folder,
+                        resume=True, quiet=True)
+    save_weights(os.path.join(folder, "model.npz"), model)
+    return {**train.summarize(history), "final_test_acc": history[-1]["test_acc"],
+            "seconds": sum(r["seconds"] for r in history)}
+
+
+def load_pretrained(dep, device):
+    """The dense model of a finished pretraining cell (`deps["pretrain"]` of a cell that needs one)."""
+    c = read_json(os.path.join(dep["folder"], "result.json"))["config"]
+    model = to_device(models.build(c["model"], seed=c["seed"]), device)
+    load_weights(os.path.join(dep["folder"], "model.npz"), model)
+    return model
 
 
 def echo(quiet):
     return (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
-
-
-def write_csv(path, rows):
-    """rows: list of flat dicts (same keys) → CSV, atomically."""
-    from ..data.download import atomic_write_bytes
-    if not rows:
-        return
-    keys = list(rows[0])
-    lines = [",".join(keys)] + [",".join(_csv_value(r.get(k)) for k in keys) for r in rows]
-    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
-
-
-def _csv_value(v):
-    if isinstance(v, float):
-        return repr(v) if np.isfinite(v) else str(v)
-    return "" if v is None else str(v)

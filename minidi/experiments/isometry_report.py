@@ -7,10 +7,10 @@ import os
 import numpy as np
 
 from .. import plots
-from ..checkpoint import save_npz
+from ..checkpoint import save_npz, write_csv
 from ..data.download import atomic_write_bytes
 from ..train import write_json
-from .common import write_csv
+
 
 STATS = ("mean", "std", "std_over_mean", "min", "max", "cond", "dist_to_one")
 
@@ -29,6 +29,24 @@ def _mean_over_seeds(per_seed, fn):
     return [(curves[0][i][0], float(np.mean([c[i][1] for c in curves]))) for i in range(len(curves[0]))]
 
 
+def _band_over_seeds(per_seed, fn):
+    """[(epoch, mean − std, mean + std)] across replicates (sample std; None with one replicate)."""
+    curves = [fn(r) for r in per_seed.values()]
+    if len(curves) < 2:
+        return None
+    out = []
+    for i in range(len(curves[0])):
+        values = [c[i][1] for c in curves]
+        m, s = float(np.mean(values)), float(np.std(values, ddof=1))
+        out.append((curves[0][i][0], m - s, m + s))
+    return out
+
+
+def mean_std(values):
+    """(mean, sample std) of the replicates' values (std 0 for one)."""
+    return float(np.mean(values)), (float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
+
+
 def write_outputs(out_dir, summary, spectra):
     write_json(os.path.join(out_dir, "summary.json"), summary)
     save_npz(os.path.join(out_dir, "singular_values.npz"), spectra)
@@ -38,11 +56,13 @@ def write_outputs(out_dir, summary, spectra):
         for r in summary["sweep"]])
     rows = []
     for arm, per_seed in summary["arms"].items():
-        for seed, res in per_seed.items():
-            rows.append({"arm": arm, "seed": seed, "epoch": 0, "lr": "", "train_loss": "", "test_acc": res["epoch0"]["test_acc"],
+        for rep, res in per_seed.items():
+            who = {"arm": arm, "replicate": rep, "pretrain_seed": res.get("pretrain_seed", 0),
+                   "finetune_seed": res.get("finetune_seed", 0)}
+            rows.append({**who, "epoch": 0, "lr": "", "train_loss": "", "test_acc": res["epoch0"]["test_acc"],
                          **{f"jsv_{k}": res["epoch0"]["jsv"][k] for k in STATS}})
             for r in res["history"]:
-                rows.append({"arm": arm, "seed": seed, "epoch": r["epoch"] + 1, "lr": r["lr"], "train_loss": r["train_loss"],
+                rows.append({**who, "epoch": r["epoch"] + 1, "lr": r["lr"], "train_loss": r["train_loss"],
                              "test_acc": r["test_acc"], **{f"jsv_{k}": r[f"jsv_{k}"] for k in STATS}})
     write_csv(os.path.join(out_dir, "history.csv"), rows)
     figures = draw(out_dir, summary, spectra)
@@ -58,12 +78,15 @@ def draw(out_dir, summary, spectra):
             spectra, os.path.join(out_dir, "sv_hist.png"), name),
     }
     if summary["arms"]:
-        jsv_series = {arm: _mean_over_seeds(s, jsv_curve) for arm, s in summary["arms"].items()}
-        acc_series = {arm: _mean_over_seeds(s, acc_curve) for arm, s in summary["arms"].items()}
+        arms = summary["arms"]
+        jsv_series = {arm: _mean_over_seeds(s, jsv_curve) for arm, s in arms.items()}
+        acc_series = {arm: _mean_over_seeds(s, acc_curve) for arm, s in arms.items()}
         figures["mean JSV during finetuning"] = plots.curves(
-            jsv_series, "jsv", os.path.join(out_dir, "jsv_vs_epoch.png"), "mean JSV", name, log=True)
+            jsv_series, "jsv", os.path.join(out_dir, "jsv_vs_epoch.png"), "mean JSV", name, log=True,
+            bands={arm: _band_over_seeds(s, jsv_curve) for arm, s in arms.items()})
         figures["test accuracy during finetuning"] = plots.curves(
-            acc_series, "acc", os.path.join(out_dir, "acc_vs_epoch.png"), "test accuracy", name)
+            acc_series, "acc", os.path.join(out_dir, "acc_vs_epoch.png"), "test accuracy", name,
+            bands={arm: _band_over_seeds(s, acc_curve) for arm, s in arms.items()})
     return figures
 
 
@@ -75,36 +98,43 @@ def report(summary, figures):
     c, pre = summary["config"], summary["pretrained"]
     epochs = c["finetune_epochs"]
     marks = _checkpoints(epochs)
-    origin = "reused from the cache" if pre.get("cached") else "trained in %.0f s" % pre["seconds"]
-    finetune = (f"Finetuning: {epochs} epochs, {c['seeds']} seed(s), PR {c['pr']} → widths {summary['widths']}. "
+    n_pre, n_ft = c["seeds"], c.get("finetune_seeds", 1)
+    accs = pre["final_test_acc_per_seed"]
+    dense = (f"test accuracy {accs[0]:.4f}" if n_pre == 1 else
+             f"{n_pre} independent pretrainings (seeds 0–{n_pre - 1}), test accuracy "
+             f"{mean_std(accs)[0]:.4f} ± {mean_std(accs)[1]:.4f} ({', '.join(f'{a:.4f}' for a in accs)})")
+    finetune = (f"Finetuning: {epochs} epochs, PR {c['pr']} → widths {summary['widths']}, "
+                f"{n_pre * n_ft} replicate(s) per arm ({n_pre} pretraining(s) × {n_ft} finetuning data order(s)). "
                 if summary["arms"] else "Sweep only (no finetuning arms). ")
+    band = " ± std over pretrainings" if n_pre > 1 else ""
     lines = [f"# Dynamical isometry and pruning: {c['model']}", "",
-             f"Dense model: {c['epochs']} epochs of pretraining, test accuracy {pre['final_test_acc']:.4f} "
-             f"({origin}). " + finetune +
-             f"Device: {summary['device']}. Whole run: {summary['seconds']:.1f} s.", "",
+             f"Dense model: {c['epochs']} epochs of pretraining, {dense}. " + finetune +
+             f"Device: {summary['device']}. This command: {summary['seconds']:.1f} s; the cells' own compute time: "
+             f"{summary.get('compute_seconds', summary['seconds']):.1f} s.", "",
              "## (a) Mean JSV against the pruning ratio", "",
-             "| PR | widths | test acc after pruning | mean JSV | std | cond | mean JSV after OrthP | max abs(s−1) after OrthP |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"| PR | widths | test acc after pruning | mean JSV{band} | std | cond | mean JSV after OrthP | "
+             "max abs(s−1) after OrthP |", "|---|---|---|---|---|---|---|---|"]
     for r in summary["sweep"]:
-        lines.append(f"| {r['pr']} | {'-'.join(map(str, r['widths']))} | {r['test_acc']:.4f} | {r['pruned']['mean']:.4g} | "
-                     f"{r['pruned']['std']:.3g} | {r['pruned']['cond']:.3g} | {r['orthp']['mean']:.6g} | {r['orthp_max_abs_dev']:.2g} |")
+        spread = f" ± {r['pruned_mean_std']:.2g}" if n_pre > 1 else ""
+        lines.append(f"| {r['pr']} | {'-'.join(map(str, r['widths']))} | {r['test_acc']:.4f} | "
+                     f"{r['pruned']['mean']:.4g}{spread} | {r['pruned']['std']:.3g} | {r['pruned']['cond']:.3g} | "
+                     f"{r['orthp']['mean']:.6g} | {r['orthp_max_abs_dev']:.2g} |")
     if summary["arms"]:
-        seeds_col = c["seeds"] > 1
         lines += ["", f"## (b) Finetuning at PR {c['pr']}", "",
-                  "| arm | best test acc | last-5 mean ± std | " + ("last-5 mean over seeds (min–max) | " if seeds_col else "")
+                  "| arm | replicates | best test acc | last-5 mean ± std across replicates | per replicate | "
                   + " | ".join(f"mean JSV @ {e}" for e in marks) + " |",
-                  "|---|---|---|" + ("---|" if seeds_col else "") + "---|" * len(marks)]
+                  "|---|---|---|---|---|" + "---|" * len(marks)]
     for arm, per_seed in summary["arms"].items():
         best = np.mean([r["best_test_acc"] for r in per_seed.values()])
-        last = np.mean([r["last5_mean"] for r in per_seed.values()])
-        spread = np.mean([r["last5_std"] for r in per_seed.values()])
-        curve = dict(_mean_over_seeds(per_seed, jsv_curve))
         lasts = [r["last5_mean"] for r in per_seed.values()]
-        span = f"{min(lasts):.4f}–{max(lasts):.4f} | " if c["seeds"] > 1 else ""
-        lines.append(f"| {arm} | {best:.4f} | {last:.4f} ± {spread:.4f} | {span}"
-                     + " | ".join(f"{curve[e]:.4g}" for e in marks) + " |")
-    if c["seeds"] > 1:
-        lines += ["", "Accuracies and JSV are means over seeds; ± is the mean over seeds of the last-5 std."]
+        last, spread = mean_std(lasts)
+        curve = dict(_mean_over_seeds(per_seed, jsv_curve))
+        lines.append(f"| {arm} | {len(lasts)} | {best:.4f} | {last:.4f} ± {spread:.4f} | "
+                     f"{', '.join(f'{v:.4f}' for v in lasts)} | " + " | ".join(f"{curve[e]:.4g}" for e in marks) + " |")
+    if summary["arms"]:
+        lines += ["", "Last-5 mean: the mean test accuracy of a replicate's last 5 epochs. ± is the sample std "
+                  "across replicates (0 for one); accuracies and JSV are means over replicates, and the figures "
+                  "draw mean ± std as a band."]
     lines += ["", "## What this run shows", ""] + claims(summary) + ["", "## Figures", ""]
     lines += [f"- {title}: `{os.path.basename(path)}`" for title, path in figures.items()]
     lines += [""] + [f"![{title}]({os.path.basename(path)})" for title, path in figures.items()]

@@ -1,0 +1,302 @@
+"""The grid runner: a study is a set of cells, run in this process, on a local process pool or on a Dask
+cluster, resumable, each result computed once and reused.
+
+A **cell** is one unit of work: a kind (a function `fn(config, folder, deps, context) -> dict`, named
+"module:function"), a resolved configuration (a plain dict) and the cells it depends on. Its folder is
+named by a hash of the kind, of its configuration without the fields that sit at their defaults (so an option
+added later, at its default, keeps old results valid) and of the hashes of its dependencies (a finetuning
+cell changes when its pretraining does). So a result is computed once and found again by every study and grid
+that needs it. Cells that many studies share (dense pretraining) live in the cache folder, the others under
+the study's folder.
+
+A cell is **done** when its `result.json` exists; it is written last, atomically, with the result, the cell's
+configuration, its dependencies' keys, the minidi version and the wall time. A cell that raises leaves
+`status.json` with its error and traceback and costs no other cell its result; the cells that need it are
+skipped, and the run ends with one error naming the failed cells. Running the same grid again computes only
+the cells that are not done. A change of minidi's code does not invalidate results (the version is recorded,
+not hashed): `rerun=True` (`--rerun`) moves the grid's finished cell folders aside, under `.replaced/`, and
+computes them again. Long cells checkpoint every epoch through `fit` and resume from it.
+
+Runners, all through the `concurrent.futures.Executor` interface (`make_executor`): this process (default),
+a local process pool of K workers with one BLAS thread each (`workers=K`), or a Dask distributed scheduler
+(`scheduler="tcp://host:port"`, the optional extra `minidi[dist]`). A cell is submitted only once the cells
+it needs are done. Workers receive the cell's kind, configuration, folder and context (data folder, device)
+and read everything else from disk, so on a cluster the results and cache folders must be on a filesystem
+that every worker sees.
+"""
+import concurrent.futures as cf
+import hashlib
+import importlib
+import json
+import multiprocessing
+import os
+import shutil
+import socket
+import time
+import traceback
+
+import click
+
+from . import __version__
+from .checkpoint import read_json, write_csv, write_json
+from .errors import MinidiError
+
+RESULT, STATUS = "result.json", "status.json"
+BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+MAX_CRASHES = 3                       # a cell whose worker dies this often is reported as failed
+
+
+class Cell:
+    """One unit of work. kind: "module:function"; config: its resolved configuration; deps: {name: Cell};
+    defaults: the configuration's default values (dropped before hashing); shared: lives in the cache;
+    label: a short readable name; work: its size for the progress bar (epochs, where known)."""
+
+    def __init__(self, kind, config, deps=None, defaults=None, shared=False, label="", work=1):
+        self.kind, self.config, self.deps = kind, dict(config), dict(deps or {})
+        self.defaults, self.shared, self.label, self.work = dict(defaults or {}), shared, label or kind, work
+
+    def hashed_config(self):
+        return {k: v for k, v in sorted(self.config.items()) if not (k in self.defaults and self.defaults[k] == v)}
+
+    @property
+    def key(self):
+        """sha1 of the kind, the non-default configuration and the dependencies' keys (first 12 hex digits)."""
+        text = json.dumps({"kind": self.kind, "config": self.hashed_config(),
+                           "deps": {name: dep.key for name, dep in sorted(self.deps.items())}}, sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+    def folder(self, out, cache):
+        name = self.kind.rsplit(":", 1)[-1].replace("_cell", "")
+        return os.path.join(cache if self.shared else out, "cells", f"{name}-{self.key}")
+
+    def __repr__(self):
+        return f"Cell({self.label}, {self.key})"
+
+
+def is_done(folder):
+    return os.path.isfile(os.path.join(folder, RESULT))
+
+
+def read_result(folder):
+    return read_json(os.path.join(folder, RESULT))["result"]
+
+
+def execute(kind, config, folder, dep_folders, context):
+    """Run one cell where it was sent (this process, a pool worker, a Dask worker): returns a small dict,
+    {"ok": True, "seconds": ...} or {"ok": False, "error": ...}; the result itself goes to disk."""
+    if is_done(folder):
+        return {"ok": True, "seconds": 0.0, "reused": True}
+    os.makedirs(folder, exist_ok=True)
+    status = {"state": "running", "kind": kind, "config": config, "host": socket.gethostname(), "pid": os.getpid(),
+              "minidi": __version__, "started": time.time()}
+    write_json(os.path.join(folder, STATUS), status)
+    t0 = time.perf_counter()
+    try:
+        module, name = kind.split(":")
+        fn = getattr(importlib.import_module(module), name)
+        deps = {dep: {"folder": f, "result": read_result(f)} for dep, f in dep_folders.items()}
+        result = fn(config, folder, deps, context)
+    except Exception as exc:                               # the cell's error is data: kept, reported, not fatal
+        write_json(os.path.join(folder, STATUS), {**status, "state": "failed", "error": f"{type(exc).__name__}: {exc}",
+                                                  "traceback": traceback.format_exc()})
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    seconds = time.perf_counter() - t0
+    write_json(os.path.join(folder, RESULT), {"kind": kind, "config": config,
+                                              "deps": {d: os.path.basename(f) for d, f in dep_folders.items()},
+                                              "minidi": __version__, "seconds": seconds, "result": result})
+    write_json(os.path.join(folder, STATUS), {**status, "state": "done", "seconds": seconds})
+    return {"ok": True, "seconds": seconds}
+
+
+class InProcessExecutor(cf.Executor):
+    """Runs each submitted call at once, in this process (the default runner)."""
+
+    def submit(self, fn, *args, **kwargs):
+        future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:                    # Ctrl-C and bugs propagate to the caller
+            if not isinstance(exc, Exception):
+                raise
+            future.set_exception(exc)
+        return future
+
+
+class Runner:
+    """An executor and how to replace it after a worker died: in-process, a process pool, or Dask."""
+
+    def __init__(self, workers=None, scheduler=None, worker_threads=1):
+        self.workers, self.scheduler, self.worker_threads = workers, scheduler, worker_threads
+        self.client, self._saved_env = None, {}
+        if scheduler:
+            self.name = f"Dask scheduler {scheduler}"
+        elif workers:
+            self.name = f"{workers} local worker process(es), {worker_threads} BLAS thread(s) each"
+        else:
+            self.name = "this process"
+        self.executor = self._start()
+
+    def _start(self):
+        if self.scheduler:
+            return self._dask()
+        if self.workers:
+            for var in BLAS_ENV:                            # read by each worker's NumPy when it starts
+                self._saved_env.setdefault(var, os.environ.get(var))
+                os.environ[var] = str(self.worker_threads)
+            return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return InProcessExecutor()
+
+    def _dask(self):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise MinidiError('a Dask scheduler needs the "dist" extra: pip install "minidi[dist]"') from None
+        try:
+            self.client = Client(self.scheduler, timeout=10)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise MinidiError(f"cannot reach the Dask scheduler {self.scheduler}: {exc}") from None
+        return self.client.get_executor(pure=False)
+
+    def restart(self):
+        """A fresh pool after BrokenProcessPool (a worker died)."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._start()
+
+    def close(self, abort=False):
+        """Shut the executor down; abort=True (an interruption or an error) stops the workers at once."""
+        if abort and isinstance(self.executor, cf.ProcessPoolExecutor):
+            for process in list(getattr(self.executor, "_processes", {}).values()):   # no public way to stop them
+                process.terminate()
+        self.executor.shutdown(wait=not abort, cancel_futures=abort)
+        if self.client is not None:
+            self.client.close()
+        for var, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+
+
+def resolve_scheduler(scheduler=None):
+    """--scheduler, else $MINIDI_SCHEDULER, else None (no cluster)."""
+    return scheduler or os.environ.get("MINIDI_SCHEDULER") or None
+
+
+def ordered(cells):
+    """The cells and all their dependencies, each once, every dependency before the cells that need it."""
+    seen, out = {}, []
+
+    def visit(cell):
+        if cell.key in seen:
+            return
+        seen[cell.key] = cell
+        for dep in cell.deps.values():
+            visit(dep)
+        out.append(cell)
+    for cell in cells:
+        visit(cell)
+    return out
+
+
+def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_threads=1, rerun=False,
+        quiet=False):
+    """Run every cell that is not done (and its dependencies), in dependency order; returns {key: folder}.
+
+    Raises MinidiError at the end, after every cell that could run has run, if some cells failed."""
+    context = dict(context or {})
+    cells = ordered(cells)
+    folders = {c.key: c.folder(out, cache) for c in cells}
+    if rerun:
+        for c in cells:
+            _move_aside(folders[c.key])
+    todo = [c for c in cells if not is_done(folders[c.key])]
+    log = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+    if not todo:
+        log(f"{len(cells)} cells, all already done")
+        return folders
+    runner = Runner(workers, scheduler, worker_threads)
+    log(f"{len(cells)} cells: {len(cells) - len(todo)} already done, {len(todo)} to run on {runner.name}")
+    failed, crashes, running = {}, {}, {}
+    aborted = True
+    waiting = list(todo)
+    n_done, total = 0, len(todo)
+    try:
+        with click.progressbar(length=sum(c.work for c in todo), label="cells", file=None, hidden=quiet) as bar:
+            while waiting or running:
+                for c in list(waiting):
+                    deps = [d.key for d in c.deps.values()]
+                    if any(k in failed for k in deps):
+                        failed[c.key] = (c, "skipped: a cell it needs failed")
+                        waiting.remove(c)
+                    elif all(is_done(folders[k]) for k in deps):
+                        running[_submit(runner, c, folders, context)] = c
+                        waiting.remove(c)
+                if not running:
+                    break
+                finished, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
+                for future in finished:
+                    c = running.pop(future)
+                    try:
+                        outcome = future.result()
+                    except cf.process.BrokenProcessPool:
+                        crashes[c.key] = crashes.get(c.key, 0) + 1
+                        log(f"a worker died while running {c.label} (crash {crashes[c.key]} of {MAX_CRASHES})")
+                        if crashes[c.key] >= MAX_CRASHES:
+                            failed[c.key] = (c, f"its worker process died {MAX_CRASHES} times")
+                        else:
+                            waiting.append(c)
+                        for other in running.values():         # every future of the broken pool is lost too
+                            waiting.append(other)
+                        running.clear()
+                        runner.restart()
+                        break
+                    except Exception as exc:                    # e.g. Dask's KilledWorker
+                        outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                    if outcome["ok"]:
+                        n_done += 1
+                        bar.update(c.work)
+                        log(f"[{n_done}/{total}] {c.label} done in {outcome['seconds']:.1f} s")
+                    else:
+                        failed[c.key] = (c, outcome["error"])
+                        log(f"[failed] {c.label}: {outcome['error']} (config {json.dumps(c.config)}; "
+                            f"{os.path.join(folders[c.key], STATUS)})")
+        aborted = False
+    finally:
+        runner.close(abort=aborted)
+    if failed:
+        first_cell, first_error = next(iter(failed.values()))
+        raise MinidiError(f"{len(failed)} of {len(cells)} cells did not finish (the others are kept; rerun to "
+                          f"retry): {first_cell.label}: {first_error}; see "
+                          f"{os.path.join(folders[first_cell.key], STATUS)}")
+    return folders
+
+
+def write_cells_csv(path, cells, folders, out, cache):
+    """The merged table of a grid: one row per cell, its kind, label and folder (relative to the study folder,
+    or "cache:" + relative to the cache), its configuration and the scalar values of its result. Wall times
+    are left out, so the same grid run anywhere gives the same file."""
+    rows = []
+    for c in ordered(cells):
+        folder = folders[c.key]
+        where = f"cache:{os.path.relpath(folder, cache)}" if c.shared else os.path.relpath(folder, out)
+        result = read_result(folder)
+        metrics = {k: v for k, v in result.items() if k != "seconds" and isinstance(v, (int, float, str, bool))}
+        rows.append({"kind": c.kind.rsplit(":", 1)[-1].replace("_cell", ""), "label": c.label, "folder": where,
+                     **{f"config.{k}": v for k, v in c.config.items()}, **metrics})
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    columns = keys[:3] + [k for k in keys if k.startswith("config.")] + [k for k in keys[3:] if not k.startswith("config.")]
+    write_csv(path, rows, columns)
+
+
+def _submit(runner, cell, folders, context):
+    dep_folders = {name: folders[dep.key] for name, dep in cell.deps.items()}
+    return runner.executor.submit(execute, cell.kind, cell.config, folders[cell.key], dep_folders, context)
+
+
+def _move_aside(folder):
+    """--rerun: keep the old result, out of the way, under <cells>/.replaced/<name>-<time>."""
+    if os.path.isdir(folder) and is_done(folder):
+        target = os.path.join(os.path.dirname(folder), ".replaced",
+                              f"{os.path.basename(folder)}-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.move(folder, target)

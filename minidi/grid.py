@@ -32,6 +32,7 @@ import multiprocessing
 import os
 import shutil
 import socket
+import sys
 import time
 import traceback
 
@@ -127,13 +128,14 @@ class Runner:
 
     def __init__(self, workers=None, scheduler=None, worker_threads=1):
         self.workers, self.scheduler, self.worker_threads = workers, scheduler, worker_threads
-        self.client, self._saved_env = None, {}
-        if scheduler:
-            self.name = f"Dask scheduler {scheduler}"
+        self.client, self._saved_env, self.closed = None, {}, False
+        if scheduler:                                       # capacity: cells in flight at once
+            self.name, self.capacity = f"the Dask scheduler {scheduler}", 10 ** 6   # Dask queues them itself
         elif workers:
             self.name = f"{workers} local worker process(es), {worker_threads} BLAS thread(s) each"
+            self.capacity = workers
         else:
-            self.name = "this process"
+            self.name, self.capacity = "this process", 1
         self.executor = self._start()
 
     def _start(self):
@@ -152,22 +154,28 @@ class Runner:
         except ImportError:
             raise MinidiError('a Dask scheduler needs the "dist" extra: pip install "minidi[dist]"') from None
         try:
-            self.client = Client(self.scheduler, timeout=10)
+            self.client = Client(self.scheduler, timeout=float(os.environ.get("MINIDI_SCHEDULER_TIMEOUT", 10)))
         except (OSError, TimeoutError, ValueError) as exc:
             raise MinidiError(f"cannot reach the Dask scheduler {self.scheduler}: {exc}") from None
         return self.client.get_executor(pure=False)
 
     def restart(self):
-        """A fresh pool after BrokenProcessPool (a worker died)."""
+        """A fresh pool after BrokenProcessPool (a worker died; only a process pool breaks that way)."""
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = self._start()
 
     def close(self, abort=False):
-        """Shut the executor down; abort=True (an interruption or an error) stops the workers at once."""
+        """Shut the executor down (once); abort=True (an interruption or an error) stops the workers at once."""
+        if self.closed:
+            return
+        self.closed = True
         if abort and isinstance(self.executor, cf.ProcessPoolExecutor):
             for process in list(getattr(self.executor, "_processes", {}).values()):   # no public way to stop them
                 process.terminate()
-        self.executor.shutdown(wait=not abort, cancel_futures=abort)
+        if self.client is not None:                        # Dask's executor: shutdown(wait) only
+            self.executor.shutdown(wait=not abort)
+        else:
+            self.executor.shutdown(wait=not abort, cancel_futures=abort)
         if self.client is not None:
             self.client.close()
         for var, value in self._saved_env.items():
@@ -199,9 +207,11 @@ def ordered(cells):
 
 
 def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_threads=1, rerun=False,
-        quiet=False):
+        quiet=False, runner=None):
     """Run every cell that is not done (and its dependencies), in dependency order; returns {key: folder}.
 
+    runner: a `Runner` made beforehand (e.g. to check that the Dask scheduler answers before anything is
+    written); else one is made from workers / scheduler / worker_threads. It is closed at the end.
     Raises MinidiError at the end, after every cell that could run has run, if some cells failed."""
     context = dict(context or {})
     cells = ordered(cells)
@@ -213,17 +223,21 @@ def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_th
     log = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
     if not todo:
         log(f"{len(cells)} cells, all already done")
+        if runner is not None:
+            runner.close()
         return folders
-    runner = Runner(workers, scheduler, worker_threads)
+    runner = runner or Runner(workers, scheduler, worker_threads)
     log(f"{len(cells)} cells: {len(cells) - len(todo)} already done, {len(todo)} to run on {runner.name}")
     failed, crashes, running = {}, {}, {}
     aborted = True
     waiting = list(todo)
     n_done, total = 0, len(todo)
     try:
-        with click.progressbar(length=sum(c.work for c in todo), label="cells", file=None, hidden=quiet) as bar:
+        with click.progressbar(length=sum(c.work for c in todo), label="cells", file=sys.stderr, hidden=quiet) as bar:
             while waiting or running:
                 for c in list(waiting):
+                    if len(running) >= runner.capacity:
+                        break
                     deps = [d.key for d in c.deps.values()]
                     if any(k in failed for k in deps):
                         failed[c.key] = (c, "skipped: a cell it needs failed")
@@ -265,8 +279,8 @@ def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_th
         runner.close(abort=aborted)
     if failed:
         first_cell, first_error = next(iter(failed.values()))
-        raise MinidiError(f"{len(failed)} of {len(cells)} cells did not finish (the others are kept; rerun to "
-                          f"retry): {first_cell.label}: {first_error}; see "
+        raise MinidiError(f"{len(failed)} of {len(cells)} cells did not finish (the others are kept; run the same "
+                          f"command again, with --resume, to retry them): {first_cell.label}: {first_error}; see "
                           f"{os.path.join(folders[first_cell.key], STATUS)}")
     return folders
 

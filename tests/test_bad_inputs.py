@@ -117,6 +117,25 @@ CASES = {
     "eval-unfinished-run": (["eval", "W/no_checkpoint_no_model"], "has no model.npz"),
     "eval-bad-dtype": (["eval", "W/finished", "--dtype", "float16"], "Invalid value for '--dtype'"),
     "eval-data-dir-empty": (["eval", "W/finished", "--dataset", "mnist", "--data-dir", "W/empty"], "MNIST not found"),
+    # how cells run, and sweeps
+    "grid-workers-and-scheduler": ([*ISO, "--workers", "2", "--scheduler", "tcp://127.0.0.1:9", "--out", "W/new"],
+                                   "--workers and --scheduler exclude each other"),
+    "grid-workers-0": ([*ISO, "--workers", "0", "--out", "W/new"], "Invalid value for '--workers'"),
+    "grid-worker-threads-0": ([*ISO, "--worker-threads", "0", "--out", "W/new"], "Invalid value for '--worker-threads'"),
+    "grid-scheduler-unreachable": ([*ISO, "--probe", "10", "--scheduler", "tcp://127.0.0.1:9", "--out", "W/new",
+                                    "--data-dir", "MNIST"], "cannot reach the Dask scheduler tcp://127.0.0.1:9"),
+    "sweep-unknown-study": (["sweep", "pai", "--out", "W/new"], "No such command 'pai'"),
+    "sweep-model-empty": (["sweep", "isometry", "--model", " , ", "--out", "W/new"], "--model is empty"),
+    "sweep-model-not-in-study": (["sweep", "isometry", "--model", "mlp7-linear,resnet20", "--out", "W/new"],
+                                 "the isometry study runs on"),
+    "sweep-pr-text": (["sweep", "isometry", "--pr", "0.5,x", "--out", "W/new"], "--pr: cannot read '0.5,x'"),
+    "sweep-pr-twice": (["sweep", "isometry", "--pr", "0.5,0.5", "--out", "W/new"], "--pr names a value twice"),
+    "sweep-pr-out-of-range": (["sweep", "isometry", "--pr", "0.5,1.5", "--out", "W/new"], "pr must be in [0, 1)"),
+    "sweep-epochs-text": (["sweep", "isometry", "--epochs", "2,a", "--out", "W/new"], "--epochs: cannot read"),
+    "sweep-epochs-0": (["sweep", "isometry", "--epochs", "0", "--out", "W/new"], "epochs must be in [1, inf)"),
+    "sweep-out-is-a-file": (["sweep", "isometry", "--epochs", "1", "--out", "W/afile"], "W/afile is a file"),
+    "sweep-resume-absent": (["sweep", "isometry", "--epochs", "1", "--out", "W/absent", "--resume"],
+                            "nothing to resume"),
     # command-line usage
     "usage-unknown-option": ([*T, "--fast", "--out", "W/new"], "No such option '--fast'"),
     "usage-unknown-command": (["trian"], "No such command 'trian'"),
@@ -168,6 +187,9 @@ def test_bad_input_is_one_line_and_changes_nothing(case, world, monkeypatch, req
     monkeypatch.setenv("HOME", os.path.join(world, "home"))             # any stray write lands inside the world
     monkeypatch.setenv("MINIDI_CACHE", os.path.join(world, "cache"))
     monkeypatch.setenv("MPLCONFIGDIR", str(request.getfixturevalue("tmp_path")))   # matplotlib's own font cache
+    monkeypatch.setenv("MINIDI_SCHEDULER_TIMEOUT", "1")
+    if case == "grid-scheduler-unreachable":
+        pytest.importorskip("distributed", reason="the dist extra is not installed")
     monkeypatch.delenv("MINIDI_DEVICE", raising=False)
     monkeypatch.chdir(world)
     args = [a.replace("W/", world + "/") if a.startswith("W/") else a for a in args]
@@ -194,8 +216,8 @@ def test_gpu_without_a_gpu_is_one_line(world, monkeypatch):
 
 def test_the_battery_covers_every_class():
     classes = {case.split("-")[0] for case in CASES}
-    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "usage"}
-    assert len(CASES) >= 80
+    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "grid", "sweep", "usage"}
+    assert len(CASES) >= 100
 
 
 WARNINGS = {

@@ -130,12 +130,17 @@ def run_points(points, out_dir, folder_config, device, data_dir, cache, resume, 
     check_run_dir(out_dir, folder_config, resume)
     for model_name in dict.fromkeys(p["model"] for p in points):
         check_data(model_name, device, data_dir, max(p["probe"] for p in points if p["model"] == model_name))
-    write_config(out_dir, folder_config)
-    t_start = time.perf_counter()
-    groups = [cells(p) for p in points]
-    every = [c for g in groups for c in all_cells(g)]
-    folders = grid.run(every, out_dir, cache_root(cache), {"device": device, "data_dir": data_dir}, quiet=quiet,
-                       **runner)
+    rerun = runner.pop("rerun", False)
+    executor = grid.Runner(**runner)                      # a scheduler that does not answer fails here
+    try:
+        write_config(out_dir, folder_config)
+        t_start = time.perf_counter()
+        groups = [cells(p) for p in points]
+        every = [c for g in groups for c in all_cells(g)]
+        folders = grid.run(every, out_dir, cache_root(cache), {"device": device, "data_dir": data_dir}, quiet=quiet,
+                           rerun=rerun, runner=executor)
+    finally:
+        executor.close(abort=True)                        # a no-op when grid.run has closed it
     summaries = []
     for config, group in zip(points, groups):
         where = os.path.join(out_dir, point_name(config)) if subfolders else out_dir

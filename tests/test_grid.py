@@ -142,9 +142,9 @@ def test_the_isometry_grid_gives_identical_results_serially_on_workers_and_on_da
             p = subprocess.run(args + ["--out", str(tmp_path / way), "--cache", str(tmp_path / f"cache-{way}"), *extra],
                                capture_output=True, text=True, timeout=600)
             assert p.returncode == 0, p.stderr
-    csv = {way: open(tmp_path / way / "cells.csv").read() for way in ways}
-    assert csv["serial"] == csv["workers"] == csv["dask"]
-    rows = csv["serial"].splitlines()
+    merged = {way: open(tmp_path / way / "cells.csv").read() for way in ways}
+    assert merged["serial"] == merged["workers"] == merged["dask"]
+    rows = merged["serial"].splitlines()
     assert len(rows) == 1 + 2 * (1 + 1 + 4)                         # per replicate: pretrain, sweep, 4 arms
     report = open(tmp_path / "serial" / "report.md").read()
     assert "| mlp7-linear | 0.8 | 1 | lr0.01 | 2 |" in report

@@ -205,6 +205,11 @@ def _mean_pretrained(results):
             "seconds": float(sum(r["seconds"] for r in results))}
 
 
+def _number(value):
+    """A statistic read back from JSON: null stands for a non-finite value (an infinite condition number)."""
+    return float("inf") if value is None else value
+
+
 def _mean_sweep(sweeps):
     """The sweep rows averaged over replicates (stat by stat); `pruned_mean_std`: the spread of the mean JSV."""
     rows = []
@@ -214,7 +219,7 @@ def _mean_sweep(sweeps):
                "test_acc": float(np.mean([r["test_acc"] for r in group])),
                "orthp_max_abs_dev": float(max(r["orthp_max_abs_dev"] for r in group))}
         for part in ("pruned", "orthp"):
-            row[part] = {k: float(np.mean([r[part][k] for r in group])) for k in first[part]}
+            row[part] = {k: float(np.mean([_number(r[part][k]) for r in group])) for k in first[part]}
         row["pruned_mean_std"] = float(np.std([r["pruned"]["mean"] for r in group], ddof=1)) if len(group) > 1 else 0.0
         rows.append(row)
     return rows

@@ -120,6 +120,7 @@ CASES = {
     # how cells run, and sweeps
     "grid-workers-and-scheduler": ([*ISO, "--workers", "2", "--scheduler", "tcp://127.0.0.1:9", "--out", "W/new"],
                                    "--workers and --scheduler exclude each other"),
+    "grid-finetune-seeds-0": ([*ISO, "--finetune-seeds", "0", "--out", "W/new"], "Invalid value for '--finetune-seeds'"),
     "grid-workers-0": ([*ISO, "--workers", "0", "--out", "W/new"], "Invalid value for '--workers'"),
     "grid-worker-threads-0": ([*ISO, "--worker-threads", "0", "--out", "W/new"], "Invalid value for '--worker-threads'"),
     "grid-scheduler-unreachable": ([*ISO, "--probe", "10", "--scheduler", "tcp://127.0.0.1:9", "--out", "W/new",

@@ -21,14 +21,14 @@ It computes with NumPy underneath, but fails where real CuPy fails and NumPy cod
 """
 import json
 import os
-import time
 import types
 
 import numpy as np
 
+from .fakecuda import STATS, Device as _Device, Event as _Event, MemoryPool as _MemoryPool, Stream as _Stream
+
 API = json.load(open(os.path.join(os.path.dirname(__file__), "cupy_api.json"), encoding="utf-8"))
 VERSION = API["cupy_version"]
-STATS = {"device_to_host": 0, "host_to_device": 0, "synchronize": 0}
 _SCALARS = (bool, int, float, complex, np.generic)
 
 
@@ -296,51 +296,6 @@ def asnumpy(a, stream=None, order="C", out=None, blocking=True):
 
 def get_array_module(*args):
     return cupy if any(isinstance(a, ndarray) for a in args) else np
-
-
-class _Stream:
-    def synchronize(self):
-        STATS["synchronize"] += 1
-
-
-class _Device:
-    def __init__(self, device=None):
-        self.id = 0 if device is None else int(device)
-        if self.id != 0:
-            raise RuntimeError("the stand-in has one device, 0")
-
-    compute_capability = "90"
-
-    def synchronize(self):
-        STATS["synchronize"] += 1
-
-    def use(self):
-        return self
-
-
-class _Event:
-    def __init__(self, *args, **kwargs):
-        self.t = None
-
-    def record(self, stream=None):
-        self.t = time.perf_counter()
-
-    def synchronize(self):
-        STATS["synchronize"] += 1
-
-
-class _MemoryPool:
-    def used_bytes(self):
-        return 0
-
-    def total_bytes(self):
-        return 0
-
-    def free_bytes(self):
-        return 0
-
-    def free_all_blocks(self, stream=None):
-        pass
 
 
 _POOL = _MemoryPool()

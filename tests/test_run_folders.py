@@ -184,7 +184,10 @@ def test_sigint_and_sigterm_say_the_same_line_and_keep_the_checkpoint(tmp_path, 
     out = str(tmp_path / "signal")
     args = [sys.executable, "-m", "minidi.cli", "train", "--dataset", "synthetic", "--synthetic-samples", "3000",
             "--model", "mlp7-relu", "--epochs", "100000", "--lr", "0.01", "--out", out, "--quiet"]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a job started in the background (nohup, &) inherits SIGINT ignored, and Python then installs no Ctrl-C
+    # handler: give the child the default disposition, as a terminal would
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while not os.path.exists(os.path.join(out, "checkpoint.npz")) and time.time() < deadline:
         time.sleep(0.05)

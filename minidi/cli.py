@@ -242,5 +242,42 @@ def sweep_isometry(model_name, epochs, pr, out_dir, long, seeds, finetune_seeds,
     click.echo(os.path.join(out_dir, "report.md"))
 
 
+@main.command()
+@click.option("--model", "model_name", default="lenet300-100", show_default=True,
+              help="lenet300-100 (MNIST), or conv4, resnet20, vgg16 (CIFAR recipe).")
+@click.option("--dataset", default=None, help="mnist for lenet300-100; cifar10 or cifar100 for the CNNs; or synthetic.")
+@click.option("--epochs", default=None, type=click.IntRange(min=1), help="Training epochs (default: 16 MNIST, 160 CIFAR).")
+@click.option("--sparsities", default="0.75,0.9,0.968", show_default=True, help="Comma-separated, each in [0, 1).")
+@click.option("--methods", default="random,magnitude,snip,grasp,synflow", show_default=True)
+@click.option("--variants", default="original,shuffle,reinit,invert", show_default=True)
+@click.option("--no-control", is_flag=True, help="Leave out the lottery-ticket control (magnitude after training).")
+@click.option("--scope", default="global", show_default=True, type=click.Choice(["global", "local"]))
+@click.option("--rounds", default=100, show_default=True, type=click.IntRange(min=1), help="SynFlow's pruning rounds.")
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Independent replicates: seed s sets the init, data order, scoring batch, random scores, shuffle.")
+@click.option("--probe", default=None, type=click.IntRange(min=1),
+              help="Training images for the JSV (default 1000 MNIST, 200 CIFAR).")
+@click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=60))
+@click.option("--out", "out_dir", default=None, help="Results folder (default: results/pai-<model>).")
+@click.option("--cache", default=None, help="Folder of the shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi).")
+@click.option("--resume", is_flag=True, help="Continue in --out: the cells that are done are not computed again.")
+@click.option("--quiet", is_flag=True)
+@device_option
+@data_dir_option
+@grid_options
+@friendly
+def pai(model_name, dataset, epochs, sparsities, methods, variants, no_control, scope, rounds, seeds, probe,
+        synthetic_samples, out_dir, cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
+    """Pruning at init (SNIP, GraSP, SynFlow, magnitude, random) and its sanity checks (shuffle, reinit, invert)."""
+    from .experiments import pai as study
+    out_dir = out_dir or os.path.join("results", f"pai-{model_name}")
+    study.run(out_dir, device, data_dir, resume, quiet, cache, model_name=model_name, dataset=dataset, epochs=epochs,
+              seeds=seeds, sparsities=split_list(sparsities, float, "--sparsities"),
+              methods=split_list(methods, str, "--methods"), variants=split_list(variants, str, "--variants"),
+              scope=scope, rounds=rounds, probe=probe, control=not no_control, synthetic_samples=synthetic_samples,
+              **runner_args(workers, worker_threads, scheduler, rerun))
+    click.echo(os.path.join(out_dir, "report.md"))
+
+
 if __name__ == "__main__":
     main()

@@ -42,7 +42,7 @@ def build(name, **overrides):
     builder = spec.pop("builder")
     spec.update(overrides)
     model = builder(**spec)
-    model.name = name
+    model.name, model.build_overrides = name, dict(overrides)      # what `build` needs to draw it again
     return model
 
 

@@ -1,0 +1,253 @@
+"""Outputs of the pruning-at-initialization study: summary.json, accuracy.csv, layers.csv, report.md, figures.
+
+Every claim line is computed from the run's numbers. "Within the seed-to-seed spread" means
+|Δ| ≤ tol = max(2·s, 0.005), s the larger sample std across replicates of the two arms compared (half a point
+at least, so that a one-seed run is not judged on a spread of zero).
+"""
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .. import grid  # noqa: E402
+from ..checkpoint import load_npz, write_csv  # noqa: E402
+from ..data.download import atomic_write_bytes  # noqa: E402
+from ..plots import _save  # noqa: E402
+from ..prune.layerstats import flat_weights, wd_ratios  # noqa: E402
+from ..train import write_json  # noqa: E402
+from .pai import CONTROL, CONTROL_VARIANTS  # noqa: E402
+
+PAI = ("magnitude", "snip", "grasp", "synflow")          # the methods the claims are about
+MIN_TOL = 0.005
+
+
+def mean_std(values):
+    return float(np.mean(values)), (float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
+
+
+def tolerance(a, b):
+    return max(2 * max(mean_std(a)[1], mean_std(b)[1]), MIN_TOL)
+
+
+def write_outputs(out_dir, config, groups, folders, seconds):
+    """Read every cell's result, compute the tables and claims, write the files; returns the summary."""
+    result = lambda cell: grid.read_result(folders[cell.key])  # noqa: E731
+    c = config
+    methods = c["methods"] + ([CONTROL] if c["control"] else [])
+    acc, curves, train = {}, {}, {}
+    for (m, sp, v, s), cell in groups["train"].items():
+        r = result(cell)
+        train[(m, sp, v, s)] = r
+        acc.setdefault((m, sp, v), []).append(r["final_test_acc"])
+        curves.setdefault((m, sp, v), []).append([r["jsv_init"]["mean"]] + [h["jsv_mean"] for h in r["history"]])
+    dense = [result(cell) for cell in groups["dense"]]
+    masks = {key: result(cell) for key, cell in groups["mask"].items()}
+    collapse = {key: result(cell) for key, cell in groups["collapse"].items()}
+    wd = _wd(c, groups, folders, methods)
+    summary = dict(config=c, seconds=seconds, dense_acc=[r["final_test_acc"] for r in dense],
+                   dense_jsv=[[r["jsv_init"]["mean"]] + [h["jsv_mean"] for h in r["history"]] for r in dense],
+                   accuracy={f"{m}|{sp}|{v}": a for (m, sp, v), a in acc.items()},
+                   jsv_curves={f"{m}|{sp}|{v}": cv for (m, sp, v), cv in curves.items()},
+                   first_collapse={m: [collapse[(m, s)]["first_collapse"] for s in range(c["seeds"])] for m in c["methods"]},
+                   collapsed={f"{m}|{sp}|{inv}|{s}": r["collapsed"] for (m, sp, inv, s), r in masks.items()},
+                   wd_ratios=wd)
+    summary["claims"] = claims(summary, c, acc, methods)
+    summary["collapse_warnings"] = [f"layer collapse: {m} at sparsity {sp:g} (seed {s}{', inverted' if inv else ''}) "
+                                    f"leaves no path through {', '.join(r['collapsed'])}"
+                                    for (m, sp, inv, s), r in masks.items() if r["collapsed"]]
+    write_json(os.path.join(out_dir, "summary.json"), summary)
+    write_csv(os.path.join(out_dir, "accuracy.csv"),
+              [{"method": m, "sparsity": sp, "variant": v, "seed": s, "final_test_acc": r["final_test_acc"],
+                "best_test_acc": r["best_test_acc"], "jsv_mean_init": r["jsv_init"]["mean"],
+                "jsv_mean_final": r["history"][-1]["jsv_mean"], "collapsed_at_init": ";".join(
+                    x["name"] for x in r["init"]["layers"] if x["collapsed"])} for (m, sp, v, s), r in train.items()])
+    write_csv(os.path.join(out_dir, "layers.csv"), _layer_rows(train, wd))
+    figures = draw(out_dir, c, summary, acc, curves, masks, methods)
+    text = report(c, summary, acc, methods, figures)
+    atomic_write_bytes(os.path.join(out_dir, "report.md"), text.encode())
+    return summary
+
+
+def _wd(c, groups, folders, methods):
+    """{"method|sparsity": {"shuffle": {layer: mean ratio}, "reinit": {...}}}, ratios per seed then averaged;
+    the reference is the global-random mask's trained network of the same seed and sparsity."""
+    if "random" not in c["methods"]:
+        return {}
+    out = {}
+    for m in methods:
+        if m == "random":
+            continue
+        for sp in c["sparsities"]:
+            per_seed = []
+            for s in range(c["seeds"]):
+                have = {v: groups["train"].get((m, sp, v, s)) for v in ("original", "shuffle", "reinit")}
+                ref = groups["train"].get(("random", sp, "original", s))
+                if ref is None or have["original"] is None:
+                    continue
+                load = lambda cell: load_npz(os.path.join(folders[cell.key], "model.npz"))  # noqa: E731
+                orig = load(have["original"])
+                names = [k for k in orig if k.endswith("weight") and orig[k].ndim >= 2]
+                variants = {v: flat_weights(load(cell), names) for v, cell in have.items() if v != "original" and cell}
+                per_seed.append(wd_ratios(flat_weights(orig, names), variants, flat_weights(load(ref), names)))
+            if per_seed:
+                out[f"{m}|{sp}"] = {v: {k: float(np.mean([p[v][k] for p in per_seed])) for k in per_seed[0][v]}
+                                    for v in per_seed[0]}
+    return out
+
+
+def _layer_rows(train, wd):
+    rows = []
+    for (m, sp, v, s), r in train.items():
+        for layer in r["init"]["layers"]:
+            name = layer["name"]
+            a, b = r["init"]["stats"][name], r["stats_trained"][name]
+            ratios = wd.get(f"{m}|{sp}", {})
+            rows.append({"method": m, "sparsity": sp, "variant": v, "seed": s, "layer": name, "density": layer["density"],
+                         "connected": layer["connected"], "collapsed": layer["collapsed"],
+                         "init_mean": a["mean"], "init_std": a["std"], "init_kurtosis": a["kurtosis"],
+                         "trained_mean": b["mean"], "trained_std": b["std"], "trained_kurtosis": b["kurtosis"],
+                         "wd_shuffle_over_random": ratios.get("shuffle", {}).get(name, ""),
+                         "wd_reinit_over_random": ratios.get("reinit", {}).get(name, "")})
+    return rows
+
+
+def _yes(held):
+    return "**held**" if held else "**not held**"
+
+
+def claims(summary, c, acc, methods):
+    """The note's three claims, each held or not, with the numbers."""
+    top = c["sparsities"][-1]
+    lines = []
+    # 1. shuffle / reinit within the spread for the PaI methods; the control drops
+    checks, worst = [], (0.0, "")
+    for m in [m for m in PAI if m in c["methods"]]:
+        for sp in c["sparsities"]:
+            for v in ("shuffle", "reinit"):
+                if (m, sp, v) in acc:
+                    d = mean_std(acc[(m, sp, v)])[0] - mean_std(acc[(m, sp, "original")])[0]
+                    tol = tolerance(acc[(m, sp, v)], acc[(m, sp, "original")])
+                    checks.append(abs(d) <= tol)
+                    if abs(d) - tol > worst[0] or not worst[1]:
+                        worst = (abs(d) - tol, f"{m} {sp:g} {v}: Δ {d:+.4f}, tol {tol:.4f}")
+    drops = []
+    if CONTROL in methods:
+        for v in ("shuffle", "reinit"):
+            d = mean_std(acc[(CONTROL, top, "original")])[0] - mean_std(acc[(CONTROL, top, v)])[0]
+            tol = tolerance(acc[(CONTROL, top, v)], acc[(CONTROL, top, "original")])
+            drops.append((v, d, tol, d > tol))
+    held = bool(checks) and all(checks) and bool(drops) and all(x[3] for x in drops)
+    lines.append(f"1. Shuffle and reinit stay within the seed spread for the PaI methods, the control drops: "
+                 f"{_yes(held)} ({sum(checks)}/{len(checks)} method×sparsity×variant within tolerance; largest "
+                 f"excess: {worst[1] or 'none'}; control at sparsity {top:g}: "
+                 + (", ".join(f"{v} drops {d:+.4f} (tol {t:.4f})" for v, d, t, _ in drops) or "not run") + ").")
+    # 2. WD ratios below 1 in most layers
+    ratios = [(key, v, layer, r) for key, per in summary["wd_ratios"].items() if key.split("|")[0] in PAI
+              for v, layers in per.items() for layer, r in layers.items()]
+    below = [r < 1 for *_, r in ratios]
+    lines.append(f"2. WD(orig, shuffle) and WD(orig, reinit) below WD(orig, random) in most layers: "
+                 f"{_yes(bool(below) and sum(below) > len(below) / 2)} ({sum(below)}/{len(below)} "
+                 f"method×sparsity×layer×variant ratios below 1; median ratio "
+                 f"{np.median([r for *_, r in ratios]) if ratios else float('nan'):.3g}).")
+    # 3. the ranking at the highest sparsity, and magnitude collapsing first
+    need = [m for m in ("synflow", "snip", "grasp", "random", "magnitude") if m not in c["methods"]]
+    if need:
+        lines.append(f"3. SynFlow ≈ SNIP ≥ GraSP > random, magnitude collapses first: not tested (needs {', '.join(need)}).")
+        return lines
+    a = {m: acc[(m, top, "original")] for m in ("synflow", "snip", "grasp", "random")}
+    mu = {m: mean_std(v)[0] for m, v in a.items()}
+    eq = abs(mu["synflow"] - mu["snip"]) <= tolerance(a["synflow"], a["snip"])
+    ge = mu["snip"] >= mu["grasp"] - tolerance(a["snip"], a["grasp"])
+    gt = mu["grasp"] - mu["random"] > tolerance(a["grasp"], a["random"])
+    first = {m: min([f if f is not None else 1.0 for f in fs]) for m, fs in summary["first_collapse"].items()}
+    collapse_first = all(first["magnitude"] < f for m, f in first.items() if m != "magnitude")
+    lines.append(f"3. At sparsity {top:g}, SynFlow ≈ SNIP ≥ GraSP > random, and global magnitude at init collapses a "
+                 f"layer first: {_yes(eq and ge and gt and collapse_first)} (SynFlow {mu['synflow']:.4f}, SNIP "
+                 f"{mu['snip']:.4f}, GraSP {mu['grasp']:.4f}, random {mu['random']:.4f}: ≈ {eq}, ≥ {ge}, > {gt}; "
+                 f"first sparsity with a collapsed layer: " + ", ".join(
+                     f"{m} {'never' if f == 1.0 else f'{f:g}'}" for m, f in first.items()) + f"; first {collapse_first}).")
+    return lines
+
+
+def report(c, summary, acc, methods, figures):
+    variants = c["variants"]
+    lines = [f"# Pruning at initialization: {c['model']} on {c['dataset']}", "",
+             f"{c['seeds']} replicate(s); {c['epochs']} epochs, SGD lr {c['lr']}, momentum {c['momentum']}, "
+             f"batch {c['batch_size']}, weight decay {c['weight_decay']}; masks {c['scope']}, SynFlow {c['rounds']} "
+             f"rounds; wall time {summary['seconds']:.0f} s.", "",
+             "Final test accuracy, mean ± sample std across replicates (per-replicate values in accuracy.csv). "
+             f"`{CONTROL}`: magnitude pruning after training, surviving weights rewound to init (the control).", "",
+             "| method | sparsity | " + " | ".join(variants) + " |", "|---|---|" + "---|" * len(variants)]
+    m_d, s_d = mean_std(summary["dense_acc"])
+    lines.append(f"| dense | 0 | {m_d:.4f} ± {s_d:.4f} |" + " |" * (len(variants) - 1))
+    for m in methods:
+        for sp in c["sparsities"]:
+            cells = []
+            for v in variants:
+                if (m, sp, v) in acc:
+                    mu, sd = mean_std(acc[(m, sp, v)])
+                    cells.append(f"{mu:.4f} ± {sd:.4f}")
+                else:
+                    cells.append("")
+            lines.append(f"| {m} | {sp:g} | " + " | ".join(cells) + " |")
+    lines += ["", "## Claims (computed from this run)", ""] + summary["claims"]
+    if summary["collapse_warnings"]:
+        lines += ["", "## Layer collapse", ""] + [f"- {w}" for w in summary["collapse_warnings"]]
+    lines += ["", "## Figures", ""] + [f"![{t}]({os.path.basename(p)})" for t, p in figures.items()]
+    return "\n".join(lines) + "\n"
+
+
+def draw(out_dir, c, summary, acc, curves, masks, methods):
+    top, figs = c["sparsities"][-1], {}
+    fig, axes = plt.subplots(1, len(methods), figsize=(2.6 * len(methods), 3), sharey=True, squeeze=False)
+    for ax, m in zip(axes[0], methods):
+        for v in (CONTROL_VARIANTS if m == CONTROL else c["variants"]):
+            pts = [(sp, *mean_std(acc[(m, sp, v)])) for sp in c["sparsities"] if (m, sp, v) in acc]
+            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts], marker="o", ms=3, label=v, capsize=2)
+        ax.set(title=m, xlabel="sparsity")
+    axes[0][0].set_ylabel("final test accuracy")
+    axes[0][-1].legend(fontsize=7)
+    figs["accuracy vs sparsity per method"] = _save(fig, os.path.join(out_dir, "acc_vs_sparsity.png"))
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    layers = [r["name"] for r in masks[(methods[0], top, False, 0)]["layers"]]
+    width = 0.8 / len(methods)
+    for i, m in enumerate(methods):
+        dens = [masks[(m, top, False, 0)]["layers"][j]["density"] for j in range(len(layers))]
+        ax.bar(np.arange(len(layers)) + i * width, dens, width, label=m)
+    ax.set(xticks=np.arange(len(layers)) + 0.4 - width / 2, yscale="log", ylabel="density (seed 0)",
+           title=f"per-layer density at sparsity {top:g} (a missing bar: collapsed)")
+    ax.set_xticklabels(layers, rotation=45, ha="right", fontsize=7)
+    ax.legend(fontsize=7)
+    figs["per-layer density"] = _save(fig, os.path.join(out_dir, "layer_density.png"))
+    if summary["wd_ratios"]:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+        keys = [m for m in methods if f"{m}|{top}" in summary["wd_ratios"]]
+        for ax, v in zip(axes, ("shuffle", "reinit")):
+            for i, m in enumerate(keys):
+                r = summary["wd_ratios"][f"{m}|{top}"].get(v, {})
+                ax.bar(np.arange(len(layers)) + i * 0.8 / len(keys), [r.get(k, np.nan) for k in layers], 0.8 / len(keys), label=m)
+            ax.axhline(1, color="gray", ls=":")
+            ax.set(title=f"WD(orig, {v}) / WD(orig, random), sparsity {top:g}", xticks=np.arange(len(layers)))
+            ax.set_xticklabels(layers, rotation=45, ha="right", fontsize=7)
+        axes[0].legend(fontsize=7)
+        figs["Wasserstein ratios per layer"] = _save(fig, os.path.join(out_dir, "wd_ratios.png"))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for m in methods:
+        cv = np.array(curves[(m, top, "original")])
+        mu = cv.mean(axis=0)
+        line, = axes[1].plot(np.arange(len(mu)), mu, label=m)
+        if len(cv) > 1:
+            sd = cv.std(axis=0, ddof=1)
+            axes[1].fill_between(np.arange(len(mu)), mu - sd, mu + sd, color=line.get_color(), alpha=0.2, lw=0)
+        axes[0].plot(c["sparsities"], [np.mean([x[0] for x in curves[(m, sp, "original")]]) for sp in c["sparsities"]],
+                     "o-", label=m)
+    dense = np.array(summary["dense_jsv"]).mean(axis=0)
+    axes[1].plot(np.arange(len(dense)), dense, "k--", label="dense")
+    axes[0].set(xlabel="sparsity", ylabel="mean JSV at init", yscale="log", title="Jacobian at init")
+    axes[1].set(xlabel="epoch (0 = init)", ylabel="mean JSV", yscale="log", title=f"sparsity {top:g}, original masks")
+    axes[1].legend(fontsize=7)
+    figs["mean JSV at init and vs epoch"] = _save(fig, os.path.join(out_dir, "jsv.png"))
+    return figs

@@ -17,6 +17,7 @@ from minidi.data import mnist
 SYN = ["--dataset", "synthetic", "--synthetic-samples", "600", "--epochs", "3", "--quiet"]
 T = ["train", *SYN, "--lr", "0.01"]
 ISO = ["isometry", "--epochs", "1", "--quiet", "--cache", "W/cache"]
+PAI = ["pai", "--epochs", "1", "--quiet", "--cache", "W/cache", "--dataset", "synthetic", "--out", "W/new"]
 
 CASES = {
     # run folders: never write into a place that holds something else, or that cannot be a folder
@@ -137,6 +138,27 @@ CASES = {
     "sweep-out-is-a-file": (["sweep", "isometry", "--epochs", "1", "--out", "W/afile"], "W/afile is a file"),
     "sweep-resume-absent": (["sweep", "isometry", "--epochs", "1", "--out", "W/absent", "--resume"],
                             "nothing to resume"),
+    # the pruning-at-init study
+    "pai-sparsity-1": ([*PAI, "--sparsities", "1"], "sparsity must be in [0, 1), got 1"),
+    "pai-sparsity-negative": ([*PAI, "--sparsities", "0.5,-0.1"], "sparsity must be in [0, 1), got -0.1"),
+    "pai-sparsities-empty": ([*PAI, "--sparsities", ""], "--sparsities is empty"),
+    "pai-sparsities-text": ([*PAI, "--sparsities", "0.9,high"], "--sparsities: cannot read"),
+    "pai-sparsity-twice": ([*PAI, "--sparsities", "0.9,0.9"], "--sparsities names a value twice"),
+    "pai-unknown-method": ([*PAI, "--methods", "snip,obd"], "unknown pruning method 'obd'"),
+    "pai-unknown-variant": ([*PAI, "--variants", "original,flip"], "unknown variant 'flip'"),
+    "pai-variants-without-original": ([*PAI, "--variants", "shuffle"], "variants that include 'original'"),
+    "pai-model": ([*PAI, "--model", "mlp7-linear"], "the pai study runs on"),
+    "pai-dataset-mismatch": ([*PAI, "--dataset", "cifar10"], "lenet300-100 takes --dataset mnist or synthetic"),
+    "pai-scope": ([*PAI, "--scope", "row"], "Invalid value for '--scope'"),
+    "pai-rounds-0": ([*PAI, "--rounds", "0"], "Invalid value for '--rounds'"),
+    "pai-probe-too-large": ([*PAI, "--probe", "5000"], "--probe 5000 is larger than the training set (2400 images)"),
+    "pai-snip-without-data": (["pai", "--methods", "snip", "--epochs", "1", "--data-dir", "W/empty", "--out", "W/new"],
+                              "MNIST not found: searched W/empty"),
+    "pai-grasp-without-cifar": (["pai", "--model", "resnet20", "--dataset", "cifar10", "--methods", "grasp",
+                                 "--data-dir", "W/empty", "--out", "W/new"], "cifar10 not found"),
+    "pai-out-is-a-file": (["pai", "--out", "W/afile"], "W/afile is a file"),
+    "pai-resume-absent": (["pai", "--out", "W/absent", "--resume"], "nothing to resume"),
+    "pai-over-another-run": ([*PAI[:-1], "W/finished"], "another configuration"),
     # command-line usage
     "usage-unknown-option": ([*T, "--fast", "--out", "W/new"], "No such option '--fast'"),
     "usage-unknown-command": (["trian"], "No such command 'trian'"),
@@ -217,7 +239,7 @@ def test_gpu_without_a_gpu_is_one_line(world, monkeypatch):
 
 def test_the_battery_covers_every_class():
     classes = {case.split("-")[0] for case in CASES}
-    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "grid", "sweep", "usage"}
+    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "grid", "sweep", "pai", "usage"}
     assert len(CASES) >= 100
 
 

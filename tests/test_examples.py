@@ -35,3 +35,15 @@ def test_example_usage_errors_are_one_line():
         p = run(*args)
         assert p.returncode != 0 and p.stderr.strip().splitlines() == [p.stderr.strip()], p.stderr
         assert p.stderr.startswith("Error: ") and needle in p.stderr, p.stderr
+
+
+def test_pai_masks_example_prints_every_method_and_keeps_shuffled_counts():
+    p = run("examples/pai_masks.py", "--model", "conv4", "--dataset", "synthetic", "--sparsity", "0.9", "--rounds", "3")
+    assert p.returncode == 0, p.stderr
+    for method in ("random", "magnitude", "snip", "grasp", "synflow"):
+        assert f"  {method} " in p.stdout and p.stdout.count("shuffle keeps the counts: True") == 5
+
+
+def test_pai_masks_example_bad_input_is_one_line():
+    p = run("examples/pai_masks.py", "--model", "mlp7-linear")
+    assert p.returncode == 1 and p.stderr.strip() == "Error: the pai study runs on lenet300-100, conv4, resnet20, vgg16, not 'mlp7-linear'"

@@ -279,5 +279,59 @@ def pai(model_name, dataset, epochs, sparsities, methods, variants, no_control, 
     click.echo(os.path.join(out_dir, "report.md"))
 
 
+@main.command()
+@click.option("--model", "model_name", default="lenet300-100", show_default=True,
+              help="lenet300-100, lenet5-relu (MNIST), or resnet20, resnet56, vgg16 (CIFAR recipe).")
+@click.option("--dataset", default=None, help="mnist for the LeNets; cifar10 or cifar100 for the CNNs; or synthetic.")
+@click.option("--epochs", default=None, type=click.IntRange(min=4), help="Dense epochs E (default: 40 MNIST, 160 CIFAR).")
+@click.option("--budgets", default=None, help="Comma-separated retraining budgets T ≤ E (default: E/4, E/2, E).")
+@click.option("--structure", default="structured", show_default=True, type=click.Choice(["structured", "unstructured"]),
+              help="structured: L1 vs random neurons/filters; unstructured: global magnitude vs random weights.")
+@click.option("--ratio", default=0.9, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="Pruning ratio (structured: of each pruned layer's units; unstructured: global sparsity).")
+@click.option("--schedules", "kinds", default="ft,lrw,wr,slr,clr", show_default=True)
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--probe", default=None, type=click.IntRange(min=1), help="Training images for the JSV.")
+@click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=60))
+@click.option("--out", "out_dir", default=None, help="Results folder (default: results/retrain-<model>).")
+@click.option("--cache", default=None, help="Folder of the shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi).")
+@click.option("--resume", is_flag=True, help="Continue in --out: the cells that are done are not computed again.")
+@click.option("--quiet", is_flag=True)
+@device_option
+@data_dir_option
+@grid_options
+@friendly
+def retrain(model_name, dataset, epochs, budgets, structure, ratio, kinds, seeds, probe, synthetic_samples, out_dir,
+            cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
+    """Retraining after pruning: FT, LR rewinding, weight rewinding, scaled restarts, 1-cycle; L1 vs random."""
+    from .experiments import retrain as study
+    out_dir = out_dir or os.path.join("results", f"retrain-{model_name}")
+    study.run(out_dir, device, data_dir, resume, quiet, cache, model_name=model_name, dataset=dataset, epochs=epochs,
+              budgets=None if budgets is None else split_list(budgets, int, "--budgets"), structure=structure,
+              ratio=ratio, schedules=split_list(kinds, str, "--schedules"), seeds=seeds, probe=probe,
+              synthetic_samples=synthetic_samples, **runner_args(workers, worker_threads, scheduler, rerun))
+    click.echo(os.path.join(out_dir, "report.md"))
+
+
+@main.command()
+@click.option("--epochs", "dense_epochs", default=160, show_default=True, type=click.IntRange(min=1), help="Dense epochs E.")
+@click.option("--budget", default=40, show_default=True, type=click.IntRange(min=1), help="Retraining budget T ≤ E.")
+@click.option("--plot", "plot_path", default=None, help="Draw LR and momentum against the epoch into this PNG.")
+@friendly
+def schedules(dense_epochs, budget, plot_path):
+    """The five retraining schedules (ft, lrw, wr, slr, clr) at E and T: LR at key points, and a figure."""
+    from .schedules import RETRAINING, retraining_schedule
+    rows = {k: retraining_schedule(k, dense_epochs, budget) for k in RETRAINING}
+    if plot_path and os.path.isdir(plot_path):
+        raise MinidiError(f"--plot {plot_path} is a folder: give a file name such as schedules.png")
+    points = sorted({0, 0.1 * budget, budget / 2, 0.775 * budget, budget - 1e-9})
+    click.echo("t (epochs)  " + "  ".join(f"{t:>8.3g}" for t in points))
+    for k, s in rows.items():
+        click.echo(f"{k.upper():<11} " + "  ".join(f"{s(t if s.per_iteration else int(t)):8.2g}" for t in points))
+    if plot_path:
+        from .experiments.retrain_report import plot_schedules
+        click.echo(plot_schedules(plot_path, RETRAINING, dense_epochs, budget))
+
+
 if __name__ == "__main__":
     main()

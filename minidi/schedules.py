@@ -130,6 +130,64 @@ class OneCycle(Schedule):
         return self._cos(self.mom_hi, self.mom_lo, s) if up else self._cos(self.mom_lo, self.mom_hi, s)
 
 
+# --- retraining after pruning (Le & Hua 2021; ../shared/research/retraining.md) ------------------------------
+RETRAINING = ("ft", "lrw", "wr", "slr", "clr")
+
+
+def dense_step(e, dense_epochs, eta_max=0.1):
+    """The dense recipe: η_max, ×0.1 at round(E/2), ×0.01 at round(3E/4) (epoch e, counted from 0)."""
+    return eta_max / (1, 10, 100)[(e >= round(dense_epochs * 0.5)) + (e >= round(dense_epochs * 0.75))]
+
+
+class Rewound(Schedule):
+    """LRW (and WR): replay the last T epochs of the dense schedule, η(t) = η_dense(E − T + t)."""
+
+    def __init__(self, dense_epochs, budget, eta_max=0.1):
+        self.E, self.T, self.eta_max = dense_epochs, budget, eta_max
+
+    def __call__(self, t):
+        return dense_step(self.E - self.T + math.floor(t + 1e-9), self.E, self.eta_max)
+
+
+class ScaledRestart(Schedule):
+    """SLR, per iteration: a half-cosine warm-up over t_w = T/10, η = η_min + (η_max − η_min)(1 − cos(π t/t_w))/2,
+    then the dense step schedule compressed into [t_w, T): η_max until half of it, η_max/10 until 3/4, then η_max/100."""
+
+    per_iteration = True
+
+    def __init__(self, budget, eta_max=0.1, eta_min=0.001):
+        self.T, self.eta_max, self.eta_min, self.t_w = budget, eta_max, eta_min, 0.1 * budget
+
+    def __call__(self, t):
+        if t < self.t_w:
+            return self.eta_min + (self.eta_max - self.eta_min) * (1 - math.cos(math.pi * t / self.t_w)) / 2
+        u = (t - self.t_w) / (self.T - self.t_w)
+        return self.eta_max / (1 if u < 0.5 else 10 if u < 0.75 else 100)
+
+
+def retraining_schedule(kind, dense_epochs, budget, eta_max=0.1, eta_min=0.001):
+    """The Schedule of a retraining kind over a budget of T = `budget` epochs after E = `dense_epochs`:
+    ft: constant η_min; lrw, wr: `Rewound` (WR also resets the weights: the study does that); slr:
+    `ScaledRestart`; clr: 1-cycle per iteration from η_max/100 up to η_max (first 10%) and down to η_max/10⁴,
+    momentum 0.95 → 0.85 → 0.95 (`OneCycle`)."""
+    if kind not in RETRAINING:
+        raise MinidiError(f"unknown retraining schedule {kind!r}: choose one of {', '.join(RETRAINING)}")
+    dense_epochs = check_number(dense_epochs, "dense epochs", low=1, integer=True)
+    budget = check_number(budget, "budget", low=1, integer=True)
+    if budget > dense_epochs:
+        raise MinidiError(f"budget {budget} is longer than the dense run ({dense_epochs} epochs): LRW and WR replay "
+                          "the last T dense epochs, so T must be at most E")
+    eta_max = check_number(eta_max, "eta_max", low=0, low_open=True)
+    eta_min = check_number(eta_min, "eta_min", low=0, low_open=True)
+    if kind == "ft":
+        return Constant(eta_min)
+    if kind in ("lrw", "wr"):
+        return Rewound(dense_epochs, budget, eta_max)
+    if kind == "slr":
+        return ScaledRestart(budget, eta_max, eta_min)
+    return OneCycle(eta_max, budget, div=100.0, final_div=1e4, pct=0.1, momentum=(0.85, 0.95))
+
+
 def _options(text, kind, allowed):
     out = {}
     for item in filter(None, text.split(",")):

@@ -17,6 +17,7 @@ from minidi.data import mnist
 SYN = ["--dataset", "synthetic", "--synthetic-samples", "600", "--epochs", "3", "--quiet"]
 T = ["train", *SYN, "--lr", "0.01"]
 ISO = ["isometry", "--epochs", "1", "--quiet", "--cache", "W/cache"]
+RT = ["retrain", "--epochs", "4", "--quiet", "--cache", "W/cache", "--dataset", "synthetic", "--out", "W/new"]
 PAI = ["pai", "--epochs", "1", "--quiet", "--cache", "W/cache", "--dataset", "synthetic", "--out", "W/new"]
 
 CASES = {
@@ -159,6 +160,25 @@ CASES = {
     "pai-out-is-a-file": (["pai", "--out", "W/afile"], "W/afile is a file"),
     "pai-resume-absent": (["pai", "--out", "W/absent", "--resume"], "nothing to resume"),
     "pai-over-another-run": ([*PAI[:-1], "W/finished"], "another configuration"),
+    # the retraining study, and the schedules command
+    "retrain-unknown-schedule": ([*RT, "--schedules", "ft,sgdr"], "unknown retraining schedule 'sgdr'"),
+    "retrain-schedules-without-ft": ([*RT, "--schedules", "clr,slr"], "schedules that include ft"),
+    "retrain-budget-above-e": ([*RT, "--budgets", "2,9"], "budget 9 is longer than the dense run (4 epochs)"),
+    "retrain-budget-0": ([*RT, "--budgets", "0,2"], "budget must be in [1, inf), got 0"),
+    "retrain-budgets-text": ([*RT, "--budgets", "2,x"], "--budgets: cannot read"),
+    "retrain-budgets-twice": ([*RT, "--budgets", "2,2"], "--budgets names a value twice"),
+    "retrain-ratio-0": ([*RT, "--ratio", "0"], "Invalid value for '--ratio'"),
+    "retrain-ratio-1": ([*RT, "--ratio", "1"], "Invalid value for '--ratio'"),
+    "retrain-structure": ([*RT, "--structure", "channels"], "Invalid value for '--structure'"),
+    "retrain-epochs-3": ([*RT, "--epochs", "3"], "Invalid value for '--epochs'"),
+    "retrain-model": ([*RT, "--model", "mlp7-linear"], "the retrain study runs on"),
+    "retrain-dataset-mismatch": ([*RT, "--model", "resnet20", "--dataset", "mnist"], "resnet20 takes --dataset cifar10"),
+    "retrain-probe-too-large": ([*RT, "--probe", "5000"], "--probe 5000 is larger than the training set (2400 images)"),
+    "retrain-out-is-a-file": (["retrain", "--out", "W/afile"], "W/afile is a file"),
+    "retrain-over-another-run": ([*RT[:-1], "W/finished"], "another configuration"),
+    "retrain-data-dir-empty": (["retrain", "--epochs", "4", "--data-dir", "W/empty", "--out", "W/new"], "MNIST not found"),
+    "retrain-schedules-budget-above-e": (["schedules", "--epochs", "10", "--budget", "20"], "budget 20 is longer"),
+    "retrain-schedules-plot-is-a-folder": (["schedules", "--plot", "W/empty"], "is a folder"),
     # command-line usage
     "usage-unknown-option": ([*T, "--fast", "--out", "W/new"], "No such option '--fast'"),
     "usage-unknown-command": (["trian"], "No such command 'trian'"),
@@ -239,7 +259,7 @@ def test_gpu_without_a_gpu_is_one_line(world, monkeypatch):
 
 def test_the_battery_covers_every_class():
     classes = {case.split("-")[0] for case in CASES}
-    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "grid", "sweep", "pai", "usage"}
+    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "grid", "sweep", "pai", "retrain", "usage"}
     assert len(CASES) >= 100
 
 

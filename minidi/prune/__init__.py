@@ -5,7 +5,7 @@ from .layerstats import layer_stats, wd_ratios
 from .report import format_report, layer_report
 from .scores import METHODS, per_class_batch, scores
 from .spec import parse_ratios, parse_spec, uniform_spec
-from .structured import kept_units, l1_scores, n_to_prune, prune_neurons
+from .structured import kept_units, l1_keep, l1_scores, n_to_prune, prune_neurons, random_keep, random_neurons, remove_units
 from .unstructured import (apply_masks, load_masks, magnitude_masks, masks_from_scores, random_masks, save_masks,
                            sparsity_of)
 
@@ -13,4 +13,4 @@ __all__ = ["prune_neurons", "l1_scores", "kept_units", "n_to_prune", "parse_spec
            "magnitude_masks", "random_masks", "masks_from_scores", "apply_masks", "save_masks", "load_masks",
            "sparsity_of", "layer_report", "format_report", "scores", "METHODS", "per_class_batch", "prune_at_init",
            "keep_top", "layer_collapse", "collapse_report", "connected_weights", "shuffle_masks", "reinit_kept",
-           "layer_stats", "wd_ratios"]
+           "layer_stats", "wd_ratios", "random_neurons", "l1_keep", "random_keep", "remove_units"]

@@ -48,9 +48,40 @@ def prune_neurons(model, spec):
     spec: "0-5:0.8,6:0", "layer*.conv1:0.5" or {layer index: ratio}; layers are the weight layers of
     `model.pruning_plan()`, counted from 0. The model itself is left untouched.
     """
+    return remove_units(model, l1_keep(model, spec))
+
+
+def l1_keep(model, spec):
+    """{layer index: sorted kept unit indices} of L1 pruning by `spec` (layers at ratio 0 absent)."""
     plan = model.pruning_plan()
     ratios = parse_spec(spec, plan)
-    keep = {i: kept_units(l1_scores(e.layer.weight.data), ratios[i]) for i, e in enumerate(plan) if ratios[i] > 0}
+    return {i: kept_units(l1_scores(e.layer.weight.data), ratios[i]) for i, e in enumerate(plan) if ratios[i] > 0}
+
+
+def random_keep(model, spec, seed):
+    """The same per-layer counts as `l1_keep`, the kept units drawn uniformly at random (seeded host generator)."""
+    from ..backend import rng as backend_rng
+    plan = model.pruning_plan()
+    ratios = parse_spec(spec, plan)
+    gen = backend_rng(seed)
+    keep = {}
+    for i, e in enumerate(plan):
+        if ratios[i] > 0:
+            n_out = e.layer.weight.shape[0]
+            keep[i] = np.sort(gen.choice(n_out, n_out - n_to_prune(ratios[i], n_out), replace=False))
+    return keep
+
+
+def random_neurons(model, spec, seed):
+    """Random structured pruning: a physically smaller copy with exactly `prune_neurons(model, spec)`'s
+    per-layer counts, the surviving neurons/filters chosen uniformly at random."""
+    keep = random_keep(model, spec, seed)
+    assert {i: len(k) for i, k in keep.items()} == {i: len(k) for i, k in l1_keep(model, spec).items()}
+    return remove_units(model, keep)
+
+
+def remove_units(model, keep):
+    """A copy of `model` with only the units `keep[i]` of weight layer i (and what reads them) left."""
     pruned = copy.deepcopy(model)
     new_plan = pruned.pruning_plan()
     for i, rows in keep.items():

@@ -29,8 +29,9 @@ from minidi.experiments import pai
 @click.option("--train", is_flag=True, help="Then run the pai study at this sparsity (minidi pai).")
 @click.option("--epochs", default=None, type=click.IntRange(min=1))
 @click.option("--out", default=None)
+@click.option("--cache", default=None, help="Shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi).")
 @friendly
-def main(model, dataset, sparsity, scope, rounds, data_dir, train, epochs, out):
+def main(model, dataset, sparsity, scope, rounds, data_dir, train, epochs, out, cache):
     if model not in pai.MODELS:
         raise MinidiError(f"the pai study runs on {', '.join(pai.MODELS)}, not {model!r}")
     dataset = dataset or pai.DATASETS[pai.MODELS[model]][0]
@@ -52,7 +53,7 @@ def main(model, dataset, sparsity, scope, rounds, data_dir, train, epochs, out):
     if train:
         out = out or f"results/pai-{model}"
         summary = pai.run(out, model_name=model, dataset=dataset, epochs=epochs, sparsities=[sparsity], scope=scope,
-                          rounds=rounds, data_dir=data_dir)
+                          rounds=rounds, data_dir=data_dir, cache=cache)
         click.echo("\n".join(summary["claims"]))
         click.echo(f"{out}/report.md")
 

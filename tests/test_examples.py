@@ -47,3 +47,13 @@ def test_pai_masks_example_prints_every_method_and_keeps_shuffled_counts():
 def test_pai_masks_example_bad_input_is_one_line():
     p = run("examples/pai_masks.py", "--model", "mlp7-linear")
     assert p.returncode == 1 and p.stderr.strip() == "Error: the pai study runs on lenet300-100, conv4, resnet20, vgg16, not 'mlp7-linear'"
+
+
+def test_retrain_example_prints_the_schedules_and_draws_them(tmp_path):
+    p = run("examples/retrain_schedules.py", "--plot", str(tmp_path / "s.png"), "--train", "--dataset", "synthetic",
+            "--epochs", "4", "--budget", "2", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"))
+    assert p.returncode == 0, p.stderr
+    assert [line.split()[0] for line in p.stdout.splitlines()[:5]] == ["FT", "LRW", "WR", "SLR", "CLR"]
+    assert os.path.getsize(tmp_path / "s.png") > 1000 and "4. The advantage" in p.stdout
+    bad = run("examples/retrain_schedules.py", "--budget", "50")
+    assert bad.returncode == 1 and bad.stderr.strip().startswith("Error: budget 50 is longer")

@@ -333,5 +333,35 @@ def schedules(dense_epochs, budget, plot_path):
         click.echo(plot_schedules(plot_path, RETRAINING, dense_epochs, budget))
 
 
+@main.command(name="shedding")
+@click.option("--model", "model_name", default="lenet300-100", show_default=True, help="lenet300-100, mlp7-relu or lenet5-relu.")
+@click.option("--dataset", default="mnist", show_default=True, help="mnist or synthetic.")
+@click.option("--fraction", default=0.2, show_default=True, type=float, help="The small random prune of the cascade, in (0, 0.5].")
+@click.option("--epochs", default=10, show_default=True, type=click.IntRange(min=1), help="Fine-tuning epochs.")
+@click.option("--sparsities", default="0.8,0.9,0.95", show_default=True, help="Final sparsities of the pruning routes.")
+@click.option("--steps", default=5, show_default=True, type=click.IntRange(min=1), help="Prune steps of gradual GMP.")
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--probe", default=1000, show_default=True, type=click.IntRange(min=1), help="Images for JSV and dead units.")
+@click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=200))
+@click.option("--out", "out_dir", default=None, help="Results folder (default: results/shedding-<model>).")
+@click.option("--cache", default=None, help="Folder of the shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi).")
+@click.option("--resume", is_flag=True)
+@click.option("--quiet", is_flag=True)
+@device_option
+@data_dir_option
+@grid_options
+@friendly
+def shedding_cmd(model_name, dataset, fraction, epochs, sparsities, steps, seeds, probe, synthetic_samples, out_dir,
+                 cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
+    """Cascade weight shedding: σ(t), dead units, implicit sparsity; random+shedding vs GMP vs gradual GMP."""
+    from .experiments import shedding as study
+    out_dir = out_dir or os.path.join("results", f"shedding-{model_name}")
+    study.run(out_dir, device, data_dir, resume, quiet, cache, model_name=model_name, dataset=dataset,
+              fraction=fraction, epochs=epochs, sparsities=split_list(sparsities, float, "--sparsities"), steps=steps,
+              seeds=seeds, probe=probe, synthetic_samples=synthetic_samples,
+              **runner_args(workers, worker_threads, scheduler, rerun))
+    click.echo(os.path.join(out_dir, "report.md"))
+
+
 if __name__ == "__main__":
     main()

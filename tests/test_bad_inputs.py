@@ -18,6 +18,7 @@ SYN = ["--dataset", "synthetic", "--synthetic-samples", "600", "--epochs", "3", 
 T = ["train", *SYN, "--lr", "0.01"]
 ISO = ["isometry", "--epochs", "1", "--quiet", "--cache", "W/cache"]
 RT = ["retrain", "--epochs", "4", "--quiet", "--cache", "W/cache", "--dataset", "synthetic", "--out", "W/new"]
+SH = ["shedding", "--epochs", "1", "--quiet", "--cache", "W/cache", "--dataset", "synthetic", "--out", "W/new"]
 PAI = ["pai", "--epochs", "1", "--quiet", "--cache", "W/cache", "--dataset", "synthetic", "--out", "W/new"]
 
 CASES = {
@@ -179,6 +180,19 @@ CASES = {
     "retrain-data-dir-empty": (["retrain", "--epochs", "4", "--data-dir", "W/empty", "--out", "W/new"], "MNIST not found"),
     "retrain-schedules-budget-above-e": (["schedules", "--epochs", "10", "--budget", "20"], "budget 20 is longer"),
     "retrain-schedules-plot-is-a-folder": (["schedules", "--plot", "W/empty"], "is a folder"),
+    # the weight-shedding study
+    "shedding-fraction-0": ([*SH, "--fraction", "0"], "fraction must be in (0, 0.5], got 0"),
+    "shedding-fraction-large": ([*SH, "--fraction", "0.9"], "fraction must be in (0, 0.5], got 0.9"),
+    "shedding-sparsity-1": ([*SH, "--sparsities", "0.9,1"], "sparsity must be in (0, 1), got 1"),
+    "shedding-sparsity-0": ([*SH, "--sparsities", "0"], "sparsity must be in (0, 1), got 0"),
+    "shedding-sparsities-empty": ([*SH, "--sparsities", ","], "--sparsities is empty"),
+    "shedding-steps-0": ([*SH, "--steps", "0"], "Invalid value for '--steps'"),
+    "shedding-model": ([*SH, "--model", "resnet20"], "the shedding study runs on"),
+    "shedding-dataset": ([*SH, "--dataset", "cifar10"], "runs on --dataset mnist or synthetic"),
+    "shedding-probe-too-large": ([*SH, "--probe", "5000"], "--probe 5000 is larger than the training set (2400 images)"),
+    "shedding-out-is-a-file": (["shedding", "--out", "W/afile"], "W/afile is a file"),
+    "shedding-over-another-run": ([*SH[:-1], "W/finished"], "another configuration"),
+    "shedding-data-dir-empty": (["shedding", "--data-dir", "W/empty", "--out", "W/new"], "MNIST not found"),
     # command-line usage
     "usage-unknown-option": ([*T, "--fast", "--out", "W/new"], "No such option '--fast'"),
     "usage-unknown-command": (["trian"], "No such command 'trian'"),
@@ -259,7 +273,7 @@ def test_gpu_without_a_gpu_is_one_line(world, monkeypatch):
 
 def test_the_battery_covers_every_class():
     classes = {case.split("-")[0] for case in CASES}
-    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "grid", "sweep", "pai", "retrain", "usage"}
+    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "grid", "sweep", "pai", "retrain", "shedding", "usage"}
     assert len(CASES) >= 100
 
 

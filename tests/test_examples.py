@@ -57,3 +57,11 @@ def test_retrain_example_prints_the_schedules_and_draws_them(tmp_path):
     assert os.path.getsize(tmp_path / "s.png") > 1000 and "4. The advantage" in p.stdout
     bad = run("examples/retrain_schedules.py", "--budget", "50")
     assert bad.returncode == 1 and bad.stderr.strip().startswith("Error: budget 50 is longer")
+
+
+def test_shedding_mechanism_example_matches_the_decay_law():
+    p = run("examples/shedding_mechanism.py", "--steps", "50")
+    assert p.returncode == 0, p.stderr
+    ratio = float(p.stdout.split("(ratio ")[1].split(";")[0])
+    predicted = float(p.stdout.split(" = ")[1].split(")")[0])
+    assert abs(ratio - predicted) < 1e-4 and "[0]" in p.stdout

@@ -1,6 +1,7 @@
 """Pruning: L1 neuron/filter removal, unstructured masks, pruning-at-init scores and ablations, reports."""
 from .ablations import reinit_kept, shuffle_masks
 from .at_init import collapse_report, connected_weights, keep_top, layer_collapse, prune_at_init
+from .gmp import gmp, gradual_sparsities
 from .layerstats import layer_stats, wd_ratios
 from .report import format_report, layer_report
 from .scores import METHODS, per_class_batch, scores
@@ -13,4 +14,4 @@ __all__ = ["prune_neurons", "l1_scores", "kept_units", "n_to_prune", "parse_spec
            "magnitude_masks", "random_masks", "masks_from_scores", "apply_masks", "save_masks", "load_masks",
            "sparsity_of", "layer_report", "format_report", "scores", "METHODS", "per_class_batch", "prune_at_init",
            "keep_top", "layer_collapse", "collapse_report", "connected_weights", "shuffle_masks", "reinit_kept",
-           "layer_stats", "wd_ratios", "random_neurons", "l1_keep", "random_keep", "remove_units"]
+           "layer_stats", "wd_ratios", "random_neurons", "l1_keep", "random_keep", "remove_units", "gmp", "gradual_sparsities"]

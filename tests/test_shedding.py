@@ -1,0 +1,127 @@
+"""Weight shedding: σ and dead units on constructed weights and activations, the implicit-sparsity check, GMP's
+exact counts, gradual GMP's steps, the decay mechanism with and without weight decay, the study end to end."""
+import csv
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from minidi import optim, prune, shedding
+from minidi.backend import to_device, to_numpy
+from minidi.cli import main
+from minidi.errors import MinidiError
+from minidi.models import build
+from minidi.models.mlp import MLP
+from minidi.nn import Linear, ReLU, SoftmaxCrossEntropy
+from minidi.prune.unstructured import prunable
+
+
+def mlp(weights, biases=None):
+    layers = []
+    for i, w in enumerate(weights):
+        layers.append(Linear(np.array(w, dtype=float), None if biases is None else np.array(biases[i], dtype=float)))
+        if i < len(weights) - 1:
+            layers.append(ReLU())
+    return MLP(layers, "relu")
+
+
+def test_shed_fraction_on_constructed_weights(device):
+    model = to_device(mlp([[[0.001, 0.5], [0.2, -0.0001]], [[1.0, 0.002]]]), device)
+    prune.apply_masks(model, {"layers.0.weight": np.array([[1, 1], [0, 1]])})     # 0.2 is pruned: not counted
+    s = shedding.shed_fraction(model, 0.01)
+    assert s["layers.0.weight"] == pytest.approx(2 / 3) and s["layers.2.weight"] == pytest.approx(1 / 2)
+    assert s["overall"] == pytest.approx(3 / 5)
+    assert shedding.shed_fraction(model, 0.0)["overall"] == 0.0
+
+
+def test_dead_units_by_weights_and_by_activations(device):
+    # unit 0: all inputs shed; unit 1: live weights but a ReLU that never fires (bias −10); unit 2: alive
+    w0 = [[1e-6, -1e-6], [1.0, 1.0], [1.0, -1.0]]
+    model = to_device(mlp([w0, [[1.0, 1.0, 1.0]]], [[0.0, -10.0, 0.0], [0.0]]), device)
+    assert shedding.dead_units(model, tau=1e-3) == {"layers.0.weight": [0], "layers.2.weight": []}
+    x = to_device(np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]]), device)
+    assert shedding.dead_units(model, x, tau=1e-3)["layers.0.weight"] == [0, 1]
+    assert shedding.dead_units(model)["layers.0.weight"] == []                      # τ = 0: exact zeros only
+
+
+def test_implicit_sparsity_leaves_accuracy_unchanged_when_removed_weights_are_zero(device):
+    model = to_device(build("lenet300-100", seed=0), device)
+    prunable(model)["layers.0.weight"].data[:, :300] = 0                       # exactly zero, not masked
+    x = to_device(np.random.default_rng(0).standard_normal((200, 784)).astype(np.float32), device)
+    y = to_device(np.arange(200) % 10, device)
+    before, after, removed = shedding.implicit_sparsity(model, 1e-30, x, y)
+    assert removed == 300 * 300 and before == after
+
+
+def test_remove_shed_respects_the_limit_smallest_first():
+    model = mlp([[[0.001, 0.002, 0.003, 0.5]]])
+    assert shedding.remove_shed(model, 0.01, limit=2) == 2
+    np.testing.assert_array_equal(to_numpy(prunable(model)["layers.0.weight"].mask), [[0, 0, 1, 1]])
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.5, 0.8, 0.95, 0.999])
+def test_gmp_exact_counts_and_nested(sparsity, device):
+    model = to_device(build("lenet300-100", seed=0), device)
+    n = sum(p.size for p in prunable(model).values())
+    prune.gmp(model, 0.3)
+    first = {k: to_numpy(p.mask).copy() for k, p in prunable(model).items()}
+    if sparsity >= 0.3:
+        threshold = prune.gmp(model, sparsity)
+        kept = sum(int(to_numpy(p.mask).sum()) for p in prunable(model).values())
+        assert kept == round((1 - sparsity) * n)
+        assert all(np.all(to_numpy(p.mask) <= first[k]) for k, p in prunable(model).items())
+        survivors = np.concatenate([np.abs(to_numpy(p.data))[to_numpy(p.mask) == 1] for p in prunable(model).values()])
+        assert survivors.min() >= threshold
+
+
+def test_gradual_sparsities_first_next_to_last_and_last_steps():
+    s = prune.gradual_sparsities(0.9, 5)
+    assert s[0] == pytest.approx(0.9 * (1 - 0.8 ** 3)) and s[-2] == pytest.approx(0.9 * (1 - 0.2 ** 3))
+    assert s[-1] == 0.9 and all(a < b for a, b in zip(s, s[1:]))
+    model = build("lenet300-100", seed=0)
+    n = sum(p.size for p in prunable(model).values())
+    for target in s:                                                   # each step hits its target exactly
+        prune.gmp(model, target)
+        assert sum(int(to_numpy(p.mask).sum()) for p in prunable(model).values()) == round((1 - target) * n)
+    with pytest.raises(MinidiError, match="steps"):
+        prune.gradual_sparsities(0.9, 0)
+
+
+@pytest.mark.parametrize("wd", [1e-2, 0.0])
+def test_a_unit_with_all_inputs_masked_sheds_its_outgoing_weights_only_under_weight_decay(wd, device):
+    rng = np.random.default_rng(0)
+    w0, w1 = rng.standard_normal((4, 3)), rng.standard_normal((2, 4))
+    model = to_device(mlp([w0, w1], [[0.1, 0.0, 0.1, 0.1], [0.0, 0.0]]), device)  # unit 1: bias 0 → output 0
+    mask = np.ones((4, 3))
+    mask[1] = 0                                                          # all inputs of unit 1 pruned
+    prune.apply_masks(model, {"layers.0.weight": mask})
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.0, weight_decay=wd)
+    x = to_device(rng.standard_normal((16, 3)), device)
+    y = to_device(np.arange(16) % 2, device)
+    loss = SoftmaxCrossEntropy()
+    out0 = to_numpy(model.layers.layers[2].weight.data)[:, 1].copy()
+    for _ in range(50):
+        loss.forward(model.forward(x), y)
+        opt.zero_grad()
+        model.backward(loss.backward())
+        opt.step()
+    out = to_numpy(model.layers.layers[2].weight.data)
+    np.testing.assert_allclose(out[:, 1], out0 * (1 - 0.1 * wd) ** 50, rtol=1e-10)   # θ(t) = (1 − ηλ)^t θ(0)
+    assert not np.allclose(out[:, 0], w1[:, 0])                          # a live unit's weights learn
+
+
+def test_shedding_study_end_to_end_on_synthetic(tmp_path):
+    out = str(tmp_path / "o")
+    r = CliRunner().invoke(main, ["shedding", "--dataset", "synthetic", "--synthetic-samples", "300", "--epochs", "2",
+                                  "--sparsities", "0.5,0.9", "--steps", "2", "--probe", "20", "--out", out,
+                                  "--cache", str(tmp_path / "c"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    with open(os.path.join(out, "routes.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 * 2 and {r["route"] for r in rows} == {"gmp", "gradual", "random-shed", "random-noshed"}
+    text = open(os.path.join(out, "report.md")).read()
+    claims = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
+    assert len(claims) == 3 and all("**held**" in c or "**not held**" in c for c in claims)
+    for fig in ("shedding.png", "acc_vs_sparsity.png", "jsv_vs_epoch.png"):
+        assert os.path.getsize(os.path.join(out, fig)) > 1000

@@ -22,7 +22,20 @@ from common import paired, report, torch_mlp, torch_or_none  # noqa: E402
 from torch_models import twin  # noqa: E402
 
 from minidi import models, prune  # noqa: E402
+from minidi.prune.scores import input_shape  # noqa: E402
 from minidi.backend import resolve_device, synchronize, to_device, xp_for  # noqa: E402
+
+
+def torch_chain(torch, model):
+    """The MLP twin as a real nn.Module subclass (deep-copyable: torch_mlp's forward is a closure)."""
+    class Chain(torch.nn.Module):
+        def __init__(self, layers):
+            super().__init__()
+            self.layers = layers
+
+        def forward(self, x):
+            return self.layers(x.flatten(1))
+    return Chain(torch_mlp(torch, model).layers)
 
 
 def torch_weights(net):
@@ -97,16 +110,19 @@ def main(device, rounds, batch, repeats):
     xp = xp_for(device)
     torch = torch_or_none()
     tdev = "cuda" if device == "gpu" else "cpu"
+    if torch is not None and tdev == "cuda" and not torch.cuda.is_available():
+        print("this PyTorch has no CUDA: minidi times only")
+        torch = None
     if torch is None:
         print("PyTorch not installed: minidi times only (pip install torch==2.13.0 for the baseline)")
     rng = np.random.default_rng(0)
     rows = []
     for name in ("lenet300-100", "resnet20"):
         model = to_device(models.build(name, seed=0), device)
-        shape = prune.scores.input_shape(model)
+        shape = input_shape(model)
         net = None
         if torch is not None:
-            net = (torch_mlp(torch, model) if name == "lenet300-100" else twin(torch, model)).to(tdev)
+            net = (torch_chain(torch, model) if name == "lenet300-100" else twin(torch, model)).to(tdev)
         sync, tsync = (lambda: synchronize(xp)), (lambda: torch.cuda.synchronize() if tdev == "cuda" else None)
         ours = lambda: prune.prune_at_init(copy.deepcopy(model), "synflow", 0.9, rounds=rounds)  # noqa: E731
         theirs = (lambda: torch_synflow(torch, net, shape, 0.9, rounds)) if net is not None else None

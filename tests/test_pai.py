@@ -239,3 +239,17 @@ def test_per_class_batch_draws_exactly_per_class_by_seed():
 def test_api_errors(call, message):
     with pytest.raises(MinidiError, match=message):
         call(models.build("lenet300-100", seed=0))
+
+
+def test_the_pai_benchmark_runs(device):
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = subprocess.run([sys.executable, "benchmarks/bench_pai.py", "--device", device, "--rounds", "2", "--batch", "10",
+                        "--repeats", "1"], capture_output=True, text=True, cwd=root, timeout=600,
+                       env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert p.returncode == 0, p.stderr
+    rows = [line.split("  minidi")[0].strip() for line in p.stdout.splitlines() if "  minidi " in line]
+    assert rows == ["lenet300-100 SynFlow 2 rounds", "lenet300-100 snip scores, batch 10", "lenet300-100 grasp scores, batch 10",
+                    "resnet20 SynFlow 2 rounds", "resnet20 snip scores, batch 10", "resnet20 grasp scores, batch 10"]

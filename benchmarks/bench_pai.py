@@ -105,15 +105,18 @@ def torch_grasp(torch, net, x, y, T=200.0):
 @click.option("--rounds", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--batch", default=100, show_default=True, type=click.IntRange(min=10))
 @click.option("--repeats", default=2, show_default=True, type=click.IntRange(min=1))
-def main(device, rounds, batch, repeats):
+@click.option("--baseline/--no-baseline", default=True, show_default=True, help="Time PyTorch too (when installed).")
+def main(device, rounds, batch, repeats, baseline):
     device = resolve_device(device)
     xp = xp_for(device)
-    torch = torch_or_none()
+    torch = torch_or_none() if baseline else None
+    if torch is not None:
+        torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", os.cpu_count() or 1)))
     tdev = "cuda" if device == "gpu" else "cpu"
     if torch is not None and tdev == "cuda" and not torch.cuda.is_available():
         print("this PyTorch has no CUDA: minidi times only")
         torch = None
-    if torch is None:
+    if torch is None and baseline:
         print("PyTorch not installed: minidi times only (pip install torch==2.13.0 for the baseline)")
     rng = np.random.default_rng(0)
     rows = []

@@ -242,6 +242,21 @@ def sweep_isometry(model_name, epochs, pr, out_dir, long, seeds, finetune_seeds,
     click.echo(os.path.join(out_dir, "report.md"))
 
 
+def study_run_options(name):
+    """--out, --cache, --resume, --quiet, --device, --data-dir and the runner's options of a study command."""
+    def decorate(fn):
+        options = [
+            click.option("--out", "out_dir", default=None, help=f"Results folder (default: results/{name}-<model>)."),
+            click.option("--cache", default=None,
+                         help="Folder of the shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi)."),
+            click.option("--resume", is_flag=True, help="Continue in --out: the cells that are done are not computed again."),
+            click.option("--quiet", is_flag=True), device_option, data_dir_option]
+        for option in reversed(options):
+            fn = option(fn)
+        return grid_options(fn)
+    return decorate
+
+
 @main.command()
 @click.option("--model", "model_name", default="lenet300-100", show_default=True,
               help="lenet300-100 (MNIST), or conv4, resnet20, vgg16 (CIFAR recipe).")
@@ -258,13 +273,7 @@ def sweep_isometry(model_name, epochs, pr, out_dir, long, seeds, finetune_seeds,
 @click.option("--probe", default=None, type=click.IntRange(min=1),
               help="Training images for the JSV (default 1000 MNIST, 200 CIFAR).")
 @click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=60))
-@click.option("--out", "out_dir", default=None, help="Results folder (default: results/pai-<model>).")
-@click.option("--cache", default=None, help="Folder of the shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi).")
-@click.option("--resume", is_flag=True, help="Continue in --out: the cells that are done are not computed again.")
-@click.option("--quiet", is_flag=True)
-@device_option
-@data_dir_option
-@grid_options
+@study_run_options("pai")
 @friendly
 def pai(model_name, dataset, epochs, sparsities, methods, variants, no_control, scope, rounds, seeds, probe,
         synthetic_samples, out_dir, cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
@@ -293,13 +302,7 @@ def pai(model_name, dataset, epochs, sparsities, methods, variants, no_control, 
 @click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--probe", default=None, type=click.IntRange(min=1), help="Training images for the JSV.")
 @click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=60))
-@click.option("--out", "out_dir", default=None, help="Results folder (default: results/retrain-<model>).")
-@click.option("--cache", default=None, help="Folder of the shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi).")
-@click.option("--resume", is_flag=True, help="Continue in --out: the cells that are done are not computed again.")
-@click.option("--quiet", is_flag=True)
-@device_option
-@data_dir_option
-@grid_options
+@study_run_options("retrain")
 @friendly
 def retrain(model_name, dataset, epochs, budgets, structure, ratio, kinds, seeds, probe, synthetic_samples, out_dir,
             cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
@@ -343,13 +346,7 @@ def schedules(dense_epochs, budget, plot_path):
 @click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--probe", default=1000, show_default=True, type=click.IntRange(min=1), help="Images for JSV and dead units.")
 @click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=200))
-@click.option("--out", "out_dir", default=None, help="Results folder (default: results/shedding-<model>).")
-@click.option("--cache", default=None, help="Folder of the shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi).")
-@click.option("--resume", is_flag=True)
-@click.option("--quiet", is_flag=True)
-@device_option
-@data_dir_option
-@grid_options
+@study_run_options("shedding")
 @friendly
 def shedding_cmd(model_name, dataset, fraction, epochs, sparsities, steps, seeds, probe, synthetic_samples, out_dir,
                  cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):

@@ -1,5 +1,6 @@
 """What every study needs: data on the device, the shared pretraining cell, scaled schedules, result files."""
 import os
+import time
 
 import click
 
@@ -7,7 +8,11 @@ from .. import models, optim, train
 from ..backend import to_device
 from ..checkpoint import load_weights, read_json, save_weights
 from ..data import load_dataset
+from .. import grid
+from ..backend import resolve_device
+from ..errors import MinidiError
 from ..grid import Cell
+from ..rundir import check_folder_path, check_run_dir, write_config
 from ..schedules import parse_schedule
 
 PAPER_TABLE = "0:0.01,30:0.001,60:0.0001"     # the dense recipe and the LR-0.01 finetuning arm, over 90 epochs
@@ -87,3 +92,54 @@ def load_pretrained(dep, device):
 
 def echo(quiet):
     return (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+
+
+def study_data(c, context):
+    """The data of a study configuration `c` on the context's device: the shared per-process copy for real
+    datasets, a fresh draw for --dataset synthetic (seed 0, `synthetic_samples` training images)."""
+    from ..data import load_dataset as load
+    if c["dataset"] != "synthetic":
+        return load_data(c["model"], context.get("device", "cpu"), context.get("data_dir"), c["dataset"])
+    raw = load("synthetic", None, models.INPUT[c["model"]], synthetic_samples=c["synthetic_samples"])
+    return {k: (to_device(x, context.get("device", "cpu")), to_device(y, context.get("device", "cpu")))
+            for k, (x, y) in raw.items()}
+
+
+def run_study(out_dir, config, make_cells, write_outputs, device=None, data_dir=None, resume=False, quiet=False,
+              cache=None, workers=None, scheduler=None, worker_threads=1, rerun=False):
+    """What every study's `run` does: check the folder, the cache and the data (probe and batch fit the training
+    set) before anything is written, start the runner (a Dask scheduler that does not answer fails here), write
+    config.json, run the grid of `make_cells(config)` = (groups, every cell), then `write_outputs(out_dir, config,
+    groups, folders, seconds)` and the merged cells.csv. Returns (summary, start time)."""
+    device = resolve_device(device)
+    if cache is not None:
+        check_folder_path(cache, "--cache")
+    check_run_dir(out_dir, config, resume)
+    n_train = len(study_data(config, {"device": device, "data_dir": data_dir})["train"][1])
+    for what, n in (("--probe", config["probe"]), ("batch size", config.get("batch_size", 1))):
+        if n > n_train:
+            raise MinidiError(f"{what} {n} is larger than the training set ({n_train} images)")
+    runner = grid.Runner(workers, scheduler, worker_threads)
+    try:
+        write_config(out_dir, config)
+        t0 = time.perf_counter()
+        groups, every = make_cells(config)
+        folders = grid.run(every, out_dir, cache_root(cache), {"device": device, "data_dir": data_dir},
+                           quiet=quiet, rerun=rerun, runner=runner)
+    finally:
+        runner.close(abort=True)
+    summary = write_outputs(out_dir, config, groups, folders, time.perf_counter() - t0)
+    grid.write_cells_csv(os.path.join(out_dir, "cells.csv"), every, folders, out_dir, cache_root(cache))
+    return summary, t0
+
+
+def model_and_dataset(study, model_name, dataset, families, datasets):
+    """(family, dataset) of a study's model preset: `families` {model: family}, `datasets` {family: names, the
+    default first}; a MinidiError names a model outside the study or a dataset that does not fit it."""
+    if model_name not in families:
+        raise MinidiError(f"the {study} study runs on {', '.join(families)}, not {model_name!r}")
+    family = families[model_name]
+    dataset = dataset or datasets[family][0]
+    if dataset not in datasets[family]:
+        raise MinidiError(f"{model_name} takes --dataset {' or '.join(datasets[family])}, not {dataset!r}")
+    return family, dataset

@@ -22,17 +22,15 @@ import os
 import time
 
 from .. import grid, models, optim, prune
-from ..backend import resolve_device
 from ..checkpoint import load_npz, read_json, save_npz, save_weights
 from ..data import CropFlip
 from ..errors import MinidiError, check_number
 from ..prune.at_init import collapse_report
 from ..prune.scores import per_class_batch
-from ..rundir import check_folder_path, check_run_dir, write_config
 from ..schedules import parse_schedule
 from ..spectrum import JSVMonitor
 from ..train import fit, summarize
-from .common import cache_root, echo, load_data
+from .common import echo, model_and_dataset, run_study, study_data
 
 METHODS = ("random", "magnitude", "snip", "grasp", "synflow")
 VARIANTS = ("original", "shuffle", "reinit", "invert")
@@ -54,12 +52,7 @@ def study_config(model_name="lenet300-100", dataset=None, epochs=None, seeds=1, 
                  methods=METHODS, variants=VARIANTS, scope="global", rounds=100, probe=None, control=True,
                  synthetic_samples=2400):
     """The study's resolved configuration, every value checked (a MinidiError names a bad one)."""
-    if model_name not in MODELS:
-        raise MinidiError(f"the pai study runs on {', '.join(MODELS)}, not {model_name!r}")
-    family = MODELS[model_name]
-    dataset = dataset or DATASETS[family][0]
-    if dataset not in DATASETS[family]:
-        raise MinidiError(f"{model_name} takes --dataset {' or '.join(DATASETS[family])}, not {dataset!r}")
+    family, dataset = model_and_dataset("pai", model_name, dataset, MODELS, DATASETS)
     for m in methods:
         if m not in METHODS:
             raise MinidiError(f"unknown pruning method {m!r}: choose from {', '.join(METHODS)}")
@@ -135,28 +128,9 @@ def run(out_dir="results/pai", device=None, data_dir=None, resume=False, quiet=F
         scheduler=None, worker_threads=1, rerun=False, **study):
     """Run the study into `out_dir`; `study`: the arguments of `study_config`. Returns the report's summary."""
     from .pai_report import write_outputs
-    config = study_config(**study)
-    device = resolve_device(device)
-    if cache is not None:
-        check_folder_path(cache, "--cache")
-    check_run_dir(out_dir, config, resume)
-    data = _data(config, {"device": device, "data_dir": data_dir})
-    if config["probe"] > len(data["train"][1]):
-        raise MinidiError(f"--probe {config['probe']} is larger than the training set ({len(data['train'][1])} images)")
-    if config["batch_size"] > len(data["train"][1]):
-        raise MinidiError(f"batch size {config['batch_size']} is larger than the training set")
-    runner = grid.Runner(workers, scheduler, worker_threads)         # a scheduler that does not answer fails here
-    try:
-        write_config(out_dir, config)
-        t0 = time.perf_counter()
-        groups = cells(config)
-        every = all_cells(groups)
-        folders = grid.run(every, out_dir, cache_root(cache), {"device": device, "data_dir": data_dir},
-                           quiet=quiet, rerun=rerun, runner=runner)
-    finally:
-        runner.close(abort=True)
-    summary = write_outputs(out_dir, config, groups, folders, time.perf_counter() - t0)
-    grid.write_cells_csv(os.path.join(out_dir, "cells.csv"), every, folders, out_dir, cache_root(cache))
+    groups_and_cells = lambda config: (lambda g: (g, all_cells(g)))(cells(config))  # noqa: E731
+    summary, t0 = run_study(out_dir, study_config(**study), groups_and_cells, write_outputs, device, data_dir, resume,
+                            quiet, cache, workers, scheduler, worker_threads, rerun)
     for warning in summary["collapse_warnings"]:
         echo(quiet)(f"Warning: {warning}")
     echo(quiet)(f"done in {time.perf_counter() - t0:.1f} s: {out_dir}")
@@ -164,14 +138,7 @@ def run(out_dir="results/pai", device=None, data_dir=None, resume=False, quiet=F
 
 
 # --- the cells -----------------------------------------------------------------------------------------
-def _data(c, context):
-    from .. import data as datasets
-    from ..backend import to_device
-    if c["dataset"] != "synthetic":
-        return load_data(c["model"], context.get("device", "cpu"), context.get("data_dir"), c["dataset"])
-    raw = datasets.load_dataset("synthetic", None, models.INPUT[c["model"]], synthetic_samples=c["synthetic_samples"])
-    return {k: (to_device(x, context.get("device", "cpu")), to_device(y, context.get("device", "cpu")))
-            for k, (x, y) in raw.items()}
+_data = study_data
 
 
 def _init(c, seed, context):

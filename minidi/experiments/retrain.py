@@ -16,18 +16,16 @@ import os
 import time
 
 from .. import grid, models, optim, prune
-from ..backend import resolve_device
 from ..checkpoint import load_npz, save_weights
 from ..data import CropFlip
 from ..errors import MinidiError, check_number
 from ..prune.at_init import keep_top
 from ..prune.unstructured import prunable
-from ..rundir import check_folder_path, check_run_dir, write_config
 from ..schedules import RETRAINING, dense_step, retraining_schedule, EpochTable
 from ..spectrum import JSVMonitor, jsv, jsv_stats
 from ..train import evaluate, fit, summarize
-from .common import cache_root, echo
-from .pai import _data
+from .common import echo, model_and_dataset, run_study
+from .common import study_data as _data
 
 MODELS = {"lenet300-100": "mnist", "lenet5-relu": "mnist", "resnet20": "cifar", "resnet56": "cifar", "vgg16": "cifar"}
 DATASETS = {"mnist": ("mnist", "synthetic"), "cifar": ("cifar10", "cifar100", "synthetic")}
@@ -39,12 +37,7 @@ RECIPE = dict(batch_size=128, momentum=0.9, weight_decay=1e-4, eta_max=0.1, eta_
 def study_config(model_name="lenet300-100", dataset=None, epochs=None, budgets=None, structure="structured",
                  ratio=0.9, schedules=RETRAINING, seeds=1, probe=None, synthetic_samples=2400):
     """The study's resolved configuration, every value checked (a MinidiError names a bad one)."""
-    if model_name not in MODELS:
-        raise MinidiError(f"the retrain study runs on {', '.join(MODELS)}, not {model_name!r}")
-    family = MODELS[model_name]
-    dataset = dataset or DATASETS[family][0]
-    if dataset not in DATASETS[family]:
-        raise MinidiError(f"{model_name} takes --dataset {' or '.join(DATASETS[family])}, not {dataset!r}")
+    family, dataset = model_and_dataset("retrain", model_name, dataset, MODELS, DATASETS)
     if structure not in ARMS:
         raise MinidiError(f"--structure must be structured or unstructured, got {structure!r}")
     E = check_number(epochs or DEFAULT_EPOCHS[family], "epochs", low=4, integer=True)
@@ -95,27 +88,12 @@ def run(out_dir="results/retrain", device=None, data_dir=None, resume=False, qui
         scheduler=None, worker_threads=1, rerun=False, **study):
     """Run the study into `out_dir`; `study`: the arguments of `study_config`. Returns the report's summary."""
     from .retrain_report import write_outputs
-    config = study_config(**study)
-    device = resolve_device(device)
-    if cache is not None:
-        check_folder_path(cache, "--cache")
-    check_run_dir(out_dir, config, resume)
-    n_train = len(_data(config, {"device": device, "data_dir": data_dir})["train"][1])
-    for what, n in (("--probe", config["probe"]), ("batch size", config["batch_size"])):
-        if n > n_train:
-            raise MinidiError(f"{what} {n} is larger than the training set ({n_train} images)")
-    runner = grid.Runner(workers, scheduler, worker_threads)
-    try:
-        write_config(out_dir, config)
-        t0 = time.perf_counter()
+
+    def make_cells(config):
         groups = cells(config)
-        every = groups["dense"] + list(groups["retrain"].values())
-        folders = grid.run(every, out_dir, cache_root(cache), {"device": device, "data_dir": data_dir},
-                           quiet=quiet, rerun=rerun, runner=runner)
-    finally:
-        runner.close(abort=True)
-    summary = write_outputs(out_dir, config, groups, folders, time.perf_counter() - t0)
-    grid.write_cells_csv(os.path.join(out_dir, "cells.csv"), every, folders, out_dir, cache_root(cache))
+        return groups, groups["dense"] + list(groups["retrain"].values())
+    summary, t0 = run_study(out_dir, study_config(**study), make_cells, write_outputs, device, data_dir, resume, quiet,
+                            cache, workers, scheduler, worker_threads, rerun)
     echo(quiet)(f"done in {time.perf_counter() - t0:.1f} s: {out_dir}")
     return summary
 

@@ -19,18 +19,18 @@ import time
 import numpy as np
 
 from .. import grid, optim, prune, shedding
-from ..backend import resolve_device, to_numpy
+from ..backend import to_numpy
 from ..backend import rng as backend_rng
 from ..checkpoint import load_npz
 from ..errors import MinidiError, check_number
 from ..prune.at_init import keep_top
 from ..prune.unstructured import prunable
-from ..rundir import check_folder_path, check_run_dir, write_config
 from ..schedules import Constant, parse_schedule
 from ..spectrum import JSVMonitor
 from ..train import evaluate, fit
-from .common import cache_root, echo
-from .pai import RECIPES, TRAIN_KEYS, _data, _init
+from .common import echo, run_study
+from .common import study_data as _data
+from .pai import RECIPES, TRAIN_KEYS, _init
 
 MODELS = ("lenet300-100", "mlp7-relu", "lenet5-relu")
 ARMS = {"large+wd": (0.1, 5e-4), "large": (0.1, 0.0), "small+wd": (0.001, 5e-4), "small": (0.001, 0.0)}
@@ -83,27 +83,14 @@ def cells(config):
 
 def run(out_dir="results/shedding", device=None, data_dir=None, resume=False, quiet=False, cache=None, workers=None,
         scheduler=None, worker_threads=1, rerun=False, **study):
+    """Run the study into `out_dir`; `study`: the arguments of `study_config`. Returns the report's summary."""
     from .shedding_report import write_outputs
-    config = study_config(**study)
-    device = resolve_device(device)
-    if cache is not None:
-        check_folder_path(cache, "--cache")
-    check_run_dir(out_dir, config, resume)
-    n_train = len(_data(config, {"device": device, "data_dir": data_dir})["train"][1])
-    if config["probe"] > n_train:
-        raise MinidiError(f"--probe {config['probe']} is larger than the training set ({n_train} images)")
-    runner = grid.Runner(workers, scheduler, worker_threads)
-    try:
-        write_config(out_dir, config)
-        t0 = time.perf_counter()
+
+    def make_cells(config):
         groups = cells(config)
-        every = groups["dense"] + list(groups["cascade"].values()) + list(groups["route"].values())
-        folders = grid.run(every, out_dir, cache_root(cache), {"device": device, "data_dir": data_dir},
-                           quiet=quiet, rerun=rerun, runner=runner)
-    finally:
-        runner.close(abort=True)
-    summary = write_outputs(out_dir, config, groups, folders, time.perf_counter() - t0)
-    grid.write_cells_csv(os.path.join(out_dir, "cells.csv"), every, folders, out_dir, cache_root(cache))
+        return groups, groups["dense"] + list(groups["cascade"].values()) + list(groups["route"].values())
+    summary, t0 = run_study(out_dir, study_config(**study), make_cells, write_outputs, device, data_dir, resume, quiet,
+                            cache, workers, scheduler, worker_threads, rerun)
     for line in summary["disconnections"]:
         echo(quiet)(f"Warning: {line}")
     echo(quiet)(f"done in {time.perf_counter() - t0:.1f} s: {out_dir}")

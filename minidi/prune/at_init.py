@@ -20,7 +20,7 @@ import numpy as np
 from ..backend import get_array_module, to_numpy
 from ..errors import MinidiError, check_number
 from .scores import KEEP_LOWEST, METHODS, NEEDS_DATA, input_shape, scores, scoring_copy
-from .unstructured import apply_masks, prunable
+from .unstructured import apply_masks, per_pool, prunable
 
 SCOPES = ("global", "local")
 
@@ -29,15 +29,7 @@ def keep_top(priority, density, scope="global"):
     """{name: 0/1 float32 host mask} keeping exactly round(density·N) highest priorities of each pool."""
     if scope not in SCOPES:
         raise MinidiError(f"scope must be 'global' or 'local', got {scope!r}")
-    priority = {k: to_numpy(v).astype(np.float64) for k, v in priority.items()}
-    if scope == "local":
-        return {k: _keep(v.ravel(), density).reshape(v.shape) for k, v in priority.items()}
-    flat = _keep(np.concatenate([v.ravel() for v in priority.values()]), density)
-    masks, start = {}, 0
-    for k, v in priority.items():
-        masks[k] = flat[start:start + v.size].reshape(v.shape)
-        start += v.size
-    return masks
+    return per_pool(priority, lambda values: _keep(values, density), scope == "global")
 
 
 def _keep(values, density):

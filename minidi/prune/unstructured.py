@@ -26,10 +26,16 @@ def masks_from_scores(scores, sparsity, scope="global"):
     sparsity = _check_sparsity(sparsity)
     if scope not in ("global", "layer"):
         raise MinidiError(f"scope must be 'global' or 'layer', got {scope!r}")
+    return per_pool(scores, lambda values: _lowest_out(values, sparsity), scope == "global")
+
+
+def per_pool(scores, select, pooled):
+    """Apply `select` (flat float64 host values → flat mask) to one pool of all scores (pooled) or to each
+    layer's own, and cut the result back into {name: mask shaped like the scores}."""
     scores = {k: to_numpy(v).astype(np.float64) for k, v in scores.items()}
-    if scope == "layer":
-        return {k: _lowest_out(v.ravel(), sparsity).reshape(v.shape) for k, v in scores.items()}
-    flat = _lowest_out(np.concatenate([v.ravel() for v in scores.values()]), sparsity)
+    if not pooled:
+        return {k: select(v.ravel()).reshape(v.shape) for k, v in scores.items()}
+    flat = select(np.concatenate([v.ravel() for v in scores.values()]))
     masks, start = {}, 0
     for k, v in scores.items():
         masks[k] = flat[start:start + v.size].reshape(v.shape)

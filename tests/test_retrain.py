@@ -112,9 +112,10 @@ def test_unstructured_arms_prune_the_same_count(device):
         assert kept == round(0.2 * n)
 
 
-def test_retrain_study_end_to_end_on_synthetic(tmp_path):
+def test_retrain_study_end_to_end_on_synthetic(tmp_path, device):
     out = str(tmp_path / "out")
     args = ["retrain", "--dataset", "synthetic", "--synthetic-samples", "300", "--epochs", "4", "--probe", "20",
+            "--device", device,
             "--out", out, "--cache", str(tmp_path / "cache"), "--quiet"]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output

@@ -111,9 +111,9 @@ def test_a_unit_with_all_inputs_masked_sheds_its_outgoing_weights_only_under_wei
     assert not np.allclose(out[:, 0], w1[:, 0])                          # a live unit's weights learn
 
 
-def test_shedding_study_end_to_end_on_synthetic(tmp_path):
+def test_shedding_study_end_to_end_on_synthetic(tmp_path, device):
     out = str(tmp_path / "o")
-    r = CliRunner().invoke(main, ["shedding", "--dataset", "synthetic", "--synthetic-samples", "300", "--epochs", "2",
+    r = CliRunner().invoke(main, ["shedding", "--device", device, "--dataset", "synthetic", "--synthetic-samples", "300", "--epochs", "2",
                                   "--sparsities", "0.5,0.9", "--steps", "2", "--probe", "20", "--out", out,
                                   "--cache", str(tmp_path / "c"), "--quiet"])
     assert r.exit_code == 0, r.output

@@ -110,7 +110,8 @@ def run_study(out_dir, config, make_cells, write_outputs, device=None, data_dir=
     """What every study's `run` does: check the folder, the cache and the data (probe and batch fit the training
     set) before anything is written, start the runner (a Dask scheduler that does not answer fails here), write
     config.json, run the grid of `make_cells(config)` = (groups, every cell), then `write_outputs(out_dir, config,
-    groups, folders, seconds)` and the merged cells.csv. Returns (summary, start time)."""
+    groups, folders, seconds)` and the merged cells.csv; seconds = {"wall": this invocation, "compute": the sum of
+    every cell's own time, from its result.json, whichever run computed it}. Returns (summary, start time)."""
     device = resolve_device(device)
     if cache is not None:
         check_folder_path(cache, "--cache")
@@ -128,7 +129,9 @@ def run_study(out_dir, config, make_cells, write_outputs, device=None, data_dir=
                            quiet=quiet, rerun=rerun, runner=runner)
     finally:
         runner.close(abort=True)
-    summary = write_outputs(out_dir, config, groups, folders, time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    compute = sum(read_json(os.path.join(folders[c.key], grid.RESULT))["seconds"] for c in every)
+    summary = write_outputs(out_dir, config, groups, folders, {"wall": seconds, "compute": compute})
     grid.write_cells_csv(os.path.join(out_dir, "cells.csv"), every, folders, out_dir, cache_root(cache))
     return summary, t0
 

@@ -177,7 +177,7 @@ def report(c, summary, acc, methods, figures):
     lines = [f"# Pruning at initialization: {c['model']} on {c['dataset']}", "",
              f"{c['seeds']} replicate(s); {c['epochs']} epochs, SGD lr {c['lr']}, momentum {c['momentum']}, "
              f"batch {c['batch_size']}, weight decay {c['weight_decay']}; masks {c['scope']}, SynFlow {c['rounds']} "
-             f"rounds; wall time {summary['seconds']:.0f} s.", "",
+             f"rounds; wall time {summary['seconds']['wall']:.0f} s (this invocation), cells' compute time {summary['seconds']['compute']:.0f} s.", "",
              "Final test accuracy, mean ± sample std across replicates (per-replicate values in accuracy.csv). "
              f"`{CONTROL}`: magnitude pruning after training, surviving weights rewound to init (the control).", "",
              "| method | sparsity | " + " | ".join(variants) + " |", "|---|---|" + "---|" * len(variants)]
@@ -209,7 +209,7 @@ def draw(out_dir, c, summary, acc, curves, masks, methods):
             ax.errorbar([p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts], marker="o", ms=3, label=v, capsize=2)
         ax.set(title=m, xlabel="sparsity")
     axes[0][0].set_ylabel("final test accuracy")
-    axes[0][-1].legend(fontsize=7)
+    axes[0][0].legend(fontsize=7)
     figs["accuracy vs sparsity per method"] = _save(fig, os.path.join(out_dir, "acc_vs_sparsity.png"))
     fig, ax = plt.subplots(figsize=(6, 3.4))
     layers = [r["name"] for r in masks[(methods[0], top, False, 0)]["layers"]]
@@ -223,16 +223,17 @@ def draw(out_dir, c, summary, acc, curves, masks, methods):
     ax.legend(fontsize=7)
     figs["per-layer density"] = _save(fig, os.path.join(out_dir, "layer_density.png"))
     if summary["wd_ratios"]:
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
         keys = [m for m in methods if f"{m}|{top}" in summary["wd_ratios"]]
         for ax, v in zip(axes, ("shuffle", "reinit")):
             for i, m in enumerate(keys):
                 r = summary["wd_ratios"][f"{m}|{top}"].get(v, {})
                 ax.bar(np.arange(len(layers)) + i * 0.8 / len(keys), [r.get(k, np.nan) for k in layers], 0.8 / len(keys), label=m)
             ax.axhline(1, color="gray", ls=":")
-            ax.set(title=f"WD(orig, {v}) / WD(orig, random), sparsity {top:g}", xticks=np.arange(len(layers)))
+            ax.set(title=f"WD(orig, {v}) / WD(orig, random)", xticks=np.arange(len(layers)))
             ax.set_xticklabels(layers, rotation=45, ha="right", fontsize=7)
         axes[0].legend(fontsize=7)
+        fig.suptitle(f"sparsity {top:g}, trained weights (below the dotted line: closer than random pruning)", fontsize=9)
         figs["Wasserstein ratios per layer"] = _save(fig, os.path.join(out_dir, "wd_ratios.png"))
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     for m in methods:

@@ -103,7 +103,7 @@ def report(c, summary, acc, figures):
              f"Dense: {c['epochs']} epochs, SGD momentum {c['momentum']}, wd {c['weight_decay']}, LR {c['eta_max']} "
              f"×0.1 at E/2 and 3E/4, batch {c['batch_size']}: test accuracy {m_d:.4f} ± {s_d:.4f}. Pruning: "
              f"{c['structure']} at ratio {c['ratio']:g}, arms {', '.join(c['arms'])}. {c['seeds']} replicate(s); "
-             f"wall time {summary['seconds']:.0f} s.", "",
+             f"wall time {summary['seconds']['wall']:.0f} s (this invocation), cells' compute time {summary['seconds']['compute']:.0f} s.", "",
              "Final test accuracy after retraining for T epochs, mean ± sample std across replicates:", "",
              "| arm | schedule | " + " | ".join(f"T={T}" for T in Ts) + " |", "|---|---|" + "---|" * len(Ts)]
     for arm in c["arms"]:

@@ -78,7 +78,7 @@ def report(c, summary, cascade, acc, figures):
     lines = [f"# Cascade weight shedding: {c['model']} on {c['dataset']}", "",
              f"{c['seeds']} replicate(s); random prune of {c['fraction']:g}, then {c['epochs']} epochs of fine-tuning "
              f"(SGD momentum 0.9); routes to {', '.join(f'{s:g}' for s in c['sparsities'])} sparsity, gradual GMP in "
-             f"{c['steps']} steps; wall time {summary['seconds']:.0f} s. τ = 0.01 · median |θ(t₀)| unless named.", "",
+             f"{c['steps']} steps; wall time {summary['seconds']['wall']:.0f} s (this invocation), cells' compute time {summary['seconds']['compute']:.0f} s. τ = 0.01 · median |θ(t₀)| unless named.", "",
              "| cascade arm | σ end (κ=1e-2) | σ end (κ=1e-3) | σ end (prune τ) | dead units end | test acc | "
              "acc with shed removed |", "|---|---|---|---|---|---|---|"]
     for arm in ARMS:

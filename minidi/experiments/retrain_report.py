@@ -96,6 +96,18 @@ def claims(c, acc):
     return lines
 
 
+def spectral_line(c, summary):
+    """Mean JSV (L1 arm, longest budget, mean over replicates) right after pruning, after a quarter of the budget
+    and at the end, per schedule: does a large-LR restart restore the Jacobian's scale faster than FT?"""
+    T, arm = c["budgets"][-1], c["arms"][0]
+    q = max(1, T // 4)
+    means = {k: np.mean(summary["jsv_curves"][f"{arm}|{k}|{T}"], axis=0) for k in c["schedules"]}
+    faster = all(means[k][q] > means["ft"][q] for k in LARGE if k in means)
+    return (f"Mean JSV of the {arm} arm at T = {T} (after pruning → after {q} epochs → end): " + "; ".join(
+        f"{k.upper()} {m[0]:.3g} → {m[q]:.3g} → {m[-1]:.3g}" for k, m in means.items())
+        + f". The large-LR restarts (SLR, CLR) are above FT after {q} epochs: {'yes' if faster else 'no'}.")
+
+
 def report(c, summary, acc, figures):
     Ts = c["budgets"]
     m_d, s_d = mean_std(summary["dense_acc"])
@@ -111,6 +123,7 @@ def report(c, summary, acc, figures):
             cells = ["{:.4f} ± {:.4f}".format(*mean_std(acc[(arm, kind, T)])) for T in Ts]
             lines.append(f"| {arm} | {kind} | " + " | ".join(cells) + " |")
     lines += ["", "## Claims (computed from this run)", ""] + summary["claims"]
+    lines += ["", "## The spectral lens (not a claim of the paper)", "", spectral_line(c, summary)]
     lines += ["", "## Figures", ""] + [f"![{t}]({os.path.basename(p)})" for t, p in figures.items()]
     return "\n".join(lines) + "\n"
 

@@ -106,13 +106,14 @@ def draw(out_dir, c, cascade, acc):
     for arm in ARMS:
         tr = cascade[(arm, 0)]["trace"]
         t = [max(p[0], 1e-2) for p in tr]
-        line, = a.plot(t, [p[1][TAU] for p in tr], label=arm)
+        line, = a.plot(t, [p[1][TAU] for p in tr], label=f"{arm}, τ = 0.01·median")
+        a.plot(t, [p[1]["prune"] for p in tr], color=line.get_color(), ls="--", label=f"{arm}, τ = prune threshold")
         d = [[h["dead_total"] for h in cascade[(arm, s)]["history"]] for s in range(c["seeds"])]
         b.plot(np.arange(1, len(d[0]) + 1), np.mean(d, axis=0), color=line.get_color(), label=arm)
     a.axhline(c["fraction"], color="gray", ls=":", lw=0.8)
-    a.set(xscale="log", xlabel="fine-tuning epoch (log)", ylabel="σ(t), τ = 0.01·median", title="shed fraction (seed 0)")
+    a.set(xscale="log", xlabel="fine-tuning epoch (log)", ylabel="σ(t)", title="shed fraction (seed 0; dotted: pruned share)")
     b.set(xlabel="epoch", ylabel="dead units", title="dead units (mean over seeds)")
-    a.legend(fontsize=7)
+    a.legend(fontsize=6)
     figs["σ(t) and dead units"] = _save(fig, os.path.join(out_dir, "shedding.png"))
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for route in ROUTES:

@@ -253,3 +253,16 @@ def test_the_pai_benchmark_runs(device):
     rows = [line.split("  minidi")[0].strip() for line in p.stdout.splitlines() if "  minidi " in line]
     assert rows == ["lenet300-100 SynFlow 2 rounds", "lenet300-100 snip scores, batch 10", "lenet300-100 grasp scores, batch 10",
                     "resnet20 SynFlow 2 rounds", "resnet20 snip scores, batch 10", "resnet20 grasp scores, batch 10"]
+
+
+def test_the_linear_time_selection_equals_a_stable_descending_sort():
+    from minidi.prune.at_init import _keep
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 200))
+        values = rng.integers(0, 5, n).astype(float)          # many ties
+        values[rng.random(n) < 0.2] = -np.inf                  # pruned earlier (SynFlow's rounds)
+        density = rng.random()
+        expected = np.zeros(n, dtype=np.float32)
+        expected[np.argsort(-values, kind="stable")[:int(round(density * n))]] = 1
+        np.testing.assert_array_equal(_keep(values, density), expected)

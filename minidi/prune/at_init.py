@@ -33,9 +33,16 @@ def keep_top(priority, density, scope="global"):
 
 
 def _keep(values, density):
-    n_keep = int(round(density * values.size))
-    mask = np.zeros(values.size, dtype=np.float32)
-    mask[np.argsort(-values, kind="stable")[:n_keep]] = 1         # stable: ties go to the earlier position
+    """0/1 mask keeping the round(density·n) highest values; ties at the threshold go to the earlier positions
+    (the same mask as a stable descending sort, in O(n): one partition finds the threshold)."""
+    n = values.size
+    n_keep = int(round(density * n))
+    mask = np.zeros(n, dtype=np.float32)
+    if n_keep > 0:
+        kth = np.partition(values, n - n_keep)[n - n_keep]            # the n_keep-th largest value
+        above = values > kth
+        mask[above] = 1
+        mask[np.flatnonzero(values == kth)[:n_keep - int(above.sum())]] = 1
     assert int(mask.sum()) == n_keep
     return mask
 

@@ -46,7 +46,7 @@ def main(model, dataset, sparsity, scope, rounds, data_dir, train, epochs, out, 
         report = prune.prune_at_init(net, method, sparsity, scope, x, y, rounds=rounds)
         rows[method] = report
         shuffled = prune.shuffle_masks(copy.deepcopy(net), seed=1, init=init)
-        same = all(prune.collapse_report(shuffled)[i]["kept"] == r["kept"] for i, r in enumerate(report))
+        same = [r["kept"] for r in prune.collapse_report(shuffled)] == [r["kept"] for r in report]
         click.echo(f"  {method:9s} " + "  ".join(f"{r['kept']:7d} ({r['density']:.3f}){' C' if r['collapsed'] else '  '}"
                                               for r in report) + f"   shuffle keeps the counts: {same}")
     click.echo("layers: " + ", ".join(r["name"] for r in rows["random"]))

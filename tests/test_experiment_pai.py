@@ -53,8 +53,8 @@ def test_pai_grid_on_synthetic_mlp(tmp_path, device):
 
 
 @pytest.mark.parametrize("model", ["conv4", "resnet20"])
-def test_pai_cnn_on_synthetic_runs_end_to_end(model, tmp_path):
-    out, _ = _run(["--model", model, "--sparsities", "0.9", "--synthetic-samples", "200", "--methods",
+def test_pai_cnn_on_synthetic_runs_end_to_end(model, tmp_path, device):
+    out, _ = _run(["--model", model, "--device", device, "--sparsities", "0.9", "--synthetic-samples", "200", "--methods",
                    "random,magnitude,snip,grasp,synflow", "--variants", "original,shuffle"], tmp_path, model)
     text = open(os.path.join(out, "report.md")).read()
     assert f"# Pruning at initialization: {model} on synthetic" in text

@@ -83,15 +83,16 @@ def test_grasp_hessian_gradient_product_matches_a_second_difference_of_the_loss(
     h = 1e-3
     second = (L(h) - 2 * L(0.0) + L(-h)) / h ** 2
     assert abs(ghg - second) < 1e-5 * max(abs(second), 1e-3)
-    s = scores(model, "grasp", x, y)
-    for k in weights:                                               # the score is −θ ⊙ Hg with T = 200
-        assert s[k].shape == weights[k].shape
+    s = scores(model, "grasp", x, y)                                # the score is −θ ⊙ Hg with T = 200
+    hg200 = hessian_gradient_product(scoring_copy(model, training=True), x, y, 200.0)
+    for k, p in prunable(model).items():
+        np.testing.assert_array_equal(to_numpy(s[k]), -to_numpy(p.data).astype(np.float64) * to_numpy(hg200[k]))
 
 
 @pytest.mark.parametrize("sparsity", [0.0, 0.3, 0.75, 0.9, 0.968, 0.999])
 @pytest.mark.parametrize("scope", ["global", "local"])
-def test_exact_counts_at_every_scope_and_sparsity(sparsity, scope):
-    model = models.build("lenet300-100", seed=0)
+def test_exact_counts_at_every_scope_and_sparsity(sparsity, scope, device):
+    model = to_device(models.build("lenet300-100", seed=0), device)
     prune_at_init(model, "magnitude", sparsity, scope)
     weights = prunable(model)
     kept = {k: int(to_numpy(p.mask).sum()) for k, p in weights.items()}
@@ -125,15 +126,16 @@ def test_every_method_keeps_the_exact_count_and_invert_keeps_the_complement_prio
         assert overlap == 0
 
 
-def test_synflow_rounds_are_nested_and_reach_d_to_the_k_over_rounds():
-    model = models.build("lenet300-100", seed=0)
+def test_synflow_rounds_are_nested_and_reach_d_to_the_k_over_rounds(device):
+    build = lambda: to_device(models.build("lenet300-100", seed=0), device)  # noqa: E731
+    model = build()
     n = sum(p.size for p in prunable(model).values())
     prune_at_init(model, "synflow", 0.99, rounds=1)
     one_shot = {k: to_numpy(p.mask).copy() for k, p in prunable(model).items()}
-    model = models.build("lenet300-100", seed=0)
+    model = build()
     prune_at_init(model, "synflow", 1 - 0.01 ** 0.5, rounds=1)        # round 1 of 2 keeps d^(1/2)
     first = {k: to_numpy(p.mask).copy() for k, p in prunable(model).items()}
-    model = models.build("lenet300-100", seed=0)
+    model = build()
     prune_at_init(model, "synflow", 0.99, rounds=2)
     final = {k: to_numpy(p.mask) for k, p in prunable(model).items()}
     assert sum(int(m.sum()) for m in first.values()) == round(0.1 * n)
@@ -196,8 +198,8 @@ def test_collapse_detected_on_a_constructed_case(device):
         "layers.0.weight": 4, "layers.2.weight": 3, "layers.4.weight": 6}
 
 
-def test_collapse_of_an_empty_layer_in_a_resnet():
-    model = models.build("resnet20", seed=0)
+def test_collapse_of_an_empty_layer_in_a_resnet(device):
+    model = to_device(models.build("resnet20", seed=0), device)
     name = "layer2.0.conv1.weight"
     masks = {name: np.zeros(prunable(model)[name].shape)}
     from minidi.prune import apply_masks
@@ -206,10 +208,11 @@ def test_collapse_of_an_empty_layer_in_a_resnet():
     assert "layer3.0.conv1.weight" not in layer_collapse(model)       # so later layers stay connected
 
 
-def test_layer_stats_and_wd_ratios_on_known_values():
+def test_layer_stats_and_wd_ratios_on_known_values(device):
     model = bias_free_mlp([3, 2, 2])
     from minidi.prune import apply_masks
     prunable(model)["layers.0.weight"].data[...] = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    model = to_device(model, device)
     apply_masks(model, {"layers.0.weight": np.array([[1, 1, 0], [0, 1, 1]])})
     st = layer_stats(model)["layers.0.weight"]
     assert st["density"] == pytest.approx(4 / 6) and st["mean"] == pytest.approx(3.5)
@@ -219,20 +222,22 @@ def test_layer_stats_and_wd_ratios_on_known_values():
     assert r["shuffle"]["l"] == pytest.approx(0.5 / 2.0)
 
 
-def test_per_class_batch_draws_exactly_per_class_by_seed():
+def test_per_class_batch_draws_exactly_per_class_by_seed(device):
     y = np.repeat(np.arange(10), 30)
     x = np.arange(300)[:, None].astype(float)
-    xb, yb = per_class_batch(x, y, 10, seed=0)
+    xb, yb = (to_numpy(a) for a in per_class_batch(to_device(x, device), to_device(y, device), 10, seed=0))
     assert np.array_equal(np.bincount(yb), np.full(10, 10))
     assert np.array_equal(y[xb[:, 0].astype(int)], yb)
     assert not np.array_equal(per_class_batch(x, y, 10, seed=1)[0], xb)
+    with pytest.raises(MinidiError, match="fewer than 40"):
+        per_class_batch(x, y, 40, seed=0)
 
 
 @pytest.mark.parametrize("call, message", [
     (lambda m: prune_at_init(m, "magnitude", 1.0), "sparsity"),
     (lambda m: prune_at_init(m, "magnitude", -0.1), "sparsity"),
     (lambda m: prune_at_init(m, "obd", 0.5), "unknown pruning method"),
-    (lambda m: prune_at_init(m, "snip", 0.5), "needs data"),
+    (lambda m: prune_at_init(m, "snip", 0.5), "snip scores need data"),
     (lambda m: scores(m, "grasp"), "need data"),
     (lambda m: prune_at_init(m, "magnitude", 0.5, scope="row"), "scope"),
 ])
@@ -266,3 +271,17 @@ def test_the_linear_time_selection_equals_a_stable_descending_sort():
         expected = np.zeros(n, dtype=np.float32)
         expected[np.argsort(-values, kind="stable")[:int(round(density * n))]] = 1
         np.testing.assert_array_equal(_keep(values, density), expected)
+
+
+@pytest.mark.parametrize("method", ["magnitude", "snip", "grasp"])
+def test_scoring_once_and_cutting_at_many_sparsities_gives_prune_at_init_masks(method, device):
+    from minidi.prune.at_init import apply_scores
+    model = to_device(models.build("lenet300-100", seed=0), device)
+    x, y = (to_device(a, device) for a in (np.random.default_rng(0).standard_normal((40, 784)), np.arange(40) % 10))
+    once = scores(model, method, x, y)
+    for sparsity in (0.5, 0.9, 0.99):
+        a, b = copy.deepcopy(model), copy.deepcopy(model)
+        prune_at_init(a, method, sparsity, x=x, y=y)
+        apply_scores(b, method, once, 1 - sparsity)
+        for p, q in zip(prunable(a).values(), prunable(b).values()):
+            np.testing.assert_array_equal(to_numpy(p.mask), to_numpy(q.mask))

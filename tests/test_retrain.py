@@ -132,8 +132,8 @@ def test_retrain_study_end_to_end_on_synthetic(tmp_path, device):
     assert CliRunner().invoke(main, [*args, "--resume"]).exit_code == 0
 
 
-def test_resnet_retrain_on_synthetic_runs_end_to_end(tmp_path):
-    r = CliRunner().invoke(main, ["retrain", "--model", "resnet20", "--dataset", "synthetic", "--synthetic-samples",
+def test_resnet_retrain_on_synthetic_runs_end_to_end(tmp_path, device):
+    r = CliRunner().invoke(main, ["retrain", "--device", device, "--model", "resnet20", "--dataset", "synthetic", "--synthetic-samples",
                                   "128", "--epochs", "4", "--budgets", "1", "--schedules", "ft,clr", "--probe", "4",
                                   "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c"), "--quiet"])
     assert r.exit_code == 0, r.output

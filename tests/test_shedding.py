@@ -54,8 +54,8 @@ def test_implicit_sparsity_leaves_accuracy_unchanged_when_removed_weights_are_ze
     assert removed == 300 * 300 and before == after
 
 
-def test_remove_shed_respects_the_limit_smallest_first():
-    model = mlp([[[0.001, 0.002, 0.003, 0.5]]])
+def test_remove_shed_respects_the_limit_smallest_first(device):
+    model = to_device(mlp([[[0.001, 0.002, 0.003, 0.5]]]), device)
     assert shedding.remove_shed(model, 0.01, limit=2) == 2
     np.testing.assert_array_equal(to_numpy(prunable(model)["layers.0.weight"].mask), [[0, 0, 1, 1]])
 
@@ -75,11 +75,11 @@ def test_gmp_exact_counts_and_nested(sparsity, device):
         assert survivors.min() >= threshold
 
 
-def test_gradual_sparsities_first_next_to_last_and_last_steps():
+def test_gradual_sparsities_first_next_to_last_and_last_steps(device):
     s = prune.gradual_sparsities(0.9, 5)
     assert s[0] == pytest.approx(0.9 * (1 - 0.8 ** 3)) and s[-2] == pytest.approx(0.9 * (1 - 0.2 ** 3))
     assert s[-1] == 0.9 and all(a < b for a, b in zip(s, s[1:]))
-    model = build("lenet300-100", seed=0)
+    model = to_device(build("lenet300-100", seed=0), device)
     n = sum(p.size for p in prunable(model).values())
     for target in s:                                                   # each step hits its target exactly
         prune.gmp(model, target)

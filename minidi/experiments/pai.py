@@ -25,14 +25,13 @@ from .. import grid, models, optim, prune
 from ..checkpoint import load_npz, read_json, save_npz, save_weights
 from ..data import CropFlip
 from ..errors import MinidiError, check_number
-from ..prune.at_init import collapse_report
-from ..prune.scores import per_class_batch
+from ..prune.at_init import apply_scores, collapse_report
+from ..prune.scores import METHODS, per_class_batch
 from ..schedules import parse_schedule
 from ..spectrum import JSVMonitor
 from ..train import fit, summarize
 from .common import echo, model_and_dataset, run_study, study_data
 
-METHODS = ("random", "magnitude", "snip", "grasp", "synflow")
 VARIANTS = ("original", "shuffle", "reinit", "invert")
 CONTROL = "lth"                                       # magnitude after training, rewound to init
 CONTROL_VARIANTS = ("original", "shuffle", "reinit")
@@ -173,9 +172,14 @@ def dense_cell(config, folder, deps, context):
             **summarize(history)}
 
 
+def _scoring_batch(c, data):
+    """SNIP's and GraSP's batch: 10 training examples per class drawn by the seed (None, None for the others)."""
+    return per_class_batch(*data["train"], per_class=10, seed=c["seed"]) if c["method"] in ("snip", "grasp") else (None, None)
+
+
 def _masks(c, model, data, deps, context):
     """Set the masks of (method, sparsity, invert) on `model`; returns the per-layer report."""
-    x, y = per_class_batch(*data["train"], per_class=10, seed=c["seed"]) if c["method"] in ("snip", "grasp") else (None, None)
+    x, y = _scoring_batch(c, data)
     if c["method"] == CONTROL:                          # magnitude of the trained weights, then rewound to init
         trained = _init(c, c["seed"], context)
         trained.load_state_dict(load_npz(os.path.join(deps["dense"]["folder"], "model.npz")))
@@ -199,12 +203,22 @@ def mask_cell(config, folder, deps, context):
 
 
 def collapse_cell(config, folder, deps, context):
-    """Per sparsity of a fine sweep: the per-layer densities and the collapsed layers of one method."""
-    data = _data(config, context)
+    """Per sparsity of a fine sweep: the per-layer densities and the collapsed layers of one method. One-shot
+    methods are scored once and cut at every sparsity; SynFlow's rounds depend on the target, so it reruns."""
+    c = config
+    data = _data(c, context)
+    once = None
+    if c["method"] != "synflow":
+        x, y = _scoring_batch(c, data)
+        once = prune.scores(_init(c, c["seed"], context), c["method"], x, y, seed=c["seed"])
     rows = []
-    for sp in config["sparsities"]:
-        model = _init(config, config["seed"], context)
-        report = _masks(dict(config, sparsity=sp, invert=False), model, data, deps, context)
+    for sp in c["sparsities"]:
+        model = _init(c, c["seed"], context)
+        if once is None:
+            report = _masks(dict(c, sparsity=sp, invert=False), model, data, deps, context)
+        else:
+            apply_scores(model, c["method"], once, 1 - sp, c["scope"])
+            report = collapse_report(model)
         rows.append({"sparsity": sp, "density": {r["name"]: r["density"] for r in report},
                      "collapsed": [r["name"] for r in report if r["collapsed"]]})
     first = next((r["sparsity"] for r in rows if r["collapsed"]), None)

@@ -5,8 +5,8 @@ Specification: ../shared/research/weight_shedding.md; our operational definition
 The grid (`minidi.grid`), per replicate s:
     dense    the dense model (the pai study's dense cell and recipe: SGD lr 0.1, batch 128, 16 epochs; shared);
     cascade  random global prune of `fraction` of the weights, then F epochs of fine-tuning at a large (0.1) or
-             small (0.001) constant LR, SGD momentum 0.9, weight decay 5e-4 or 0: σ(t) for every τ (every 50
-             steps in the first two epochs, then every epoch), dead units, JSV, the implicit-sparsity check;
+             small (0.001) constant LR, SGD momentum 0.9, weight decay 5e-4 or 0: σ(t) for every τ (ten times per
+             epoch in the first two epochs, then every epoch), dead units, JSV, the implicit-sparsity check;
     route    one pruning route to a final sparsity: one-shot GMP; gradual GMP (cubic, `steps` prune steps, one
              epoch at LR 0.1 after each but the last); iterative random pruning with shedding (prune 20% of the
              remaining weights at random, one epoch at LR 0.1, hard-prune the shed weights, repeat until the target,
@@ -23,7 +23,7 @@ from ..backend import to_numpy
 from ..backend import rng as backend_rng
 from ..checkpoint import load_npz
 from ..errors import MinidiError, check_number
-from ..prune.at_init import keep_top
+from ..prune.at_init import keep_top, masked_priority
 from ..prune.unstructured import prunable
 from ..schedules import Constant, parse_schedule
 from ..spectrum import JSVMonitor
@@ -108,11 +108,9 @@ def _random_prune(model, n_remove, seed):
     """Prune exactly `n_remove` more of the unpruned weights, uniformly at random (a global pool)."""
     gen = backend_rng(seed)
     weights = prunable(model)
-    priority = {k: np.where(np.asarray(1 if p.mask is None else to_numpy(p.mask)) != 0,
-                            gen.random(p.shape), -np.inf) for k, p in weights.items()}
+    priority = masked_priority(model, {k: gen.random(p.shape) for k, p in weights.items()})
     total = sum(p.size for p in weights.values())
-    kept = sum(int(np.isfinite(v).sum()) for v in priority.values())
-    prune.apply_masks(model, keep_top(priority, (kept - n_remove) / total))
+    prune.apply_masks(model, keep_top(priority, (_kept(model) - n_remove) / total))
 
 
 def _kept(model):

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..backend import get_array_module, to_numpy
 from ..errors import MinidiError, check_number
-from .scores import KEEP_LOWEST, METHODS, NEEDS_DATA, input_shape, scores, scoring_copy
+from .scores import KEEP_LOWEST, input_shape, scores, scoring_copy
 from .unstructured import apply_masks, per_pool, prunable
 
 SCOPES = ("global", "local")
@@ -47,28 +47,38 @@ def _keep(values, density):
     return mask
 
 
+def masked_priority(model, values):
+    """{name: float64 host priority}: `values[name]` (an array shaped like the weight), with every weight that is
+    already pruned at −∞, so that it can never be kept again (nested masks: SynFlow's rounds, gradual GMP,
+    iterative pruning)."""
+    out = {}
+    for name, p in prunable(model).items():
+        v = np.array(to_numpy(values[name]), dtype=np.float64)
+        if p.mask is not None:
+            v[to_numpy(p.mask) == 0] = -np.inf
+        out[name] = v
+    return out
+
+
 def prune_at_init(model, method, sparsity, scope="global", x=None, y=None, rounds=100, invert=False, seed=0):
     """Score `model` with `method`, set the masks in place, return the per-layer report (`collapse_report`).
 
     sparsity in [0, 1); scope "global" or "local"; x, y: the scoring batch of SNIP and GraSP; rounds: SynFlow's
     (the other methods prune once); invert: keep the lowest-priority weights; seed: the random method's scores."""
     sparsity = check_number(sparsity, "sparsity", low=0, high=1, high_open=True)
-    if method not in METHODS:
-        raise MinidiError(f"unknown pruning method {method!r}: choose one of {', '.join(METHODS)}")
-    if method in NEEDS_DATA and (x is None or y is None):
-        raise MinidiError(f"{method} needs data to score: pass x and y (e.g. 10 training examples per class)")
     rounds = check_number(rounds, "rounds", low=1, integer=True) if method == "synflow" else 1
-    density, sign = 1.0 - sparsity, (-1.0 if method in KEEP_LOWEST else 1.0) * (-1.0 if invert else 1.0)
     for k in range(1, rounds + 1):
-        s = scores(model, method, x, y, seed)
-        priority = {}
-        for name, p in prunable(model).items():
-            v = sign * to_numpy(s[name]).astype(np.float64)
-            if p.mask is not None:                                  # pruned earlier: never comes back
-                v[to_numpy(p.mask) == 0] = -np.inf
-            priority[name] = v
-        apply_masks(model, keep_top(priority, density ** (k / rounds), scope))
+        s = scores(model, method, x, y, seed)                       # checks the method and the data
+        apply_scores(model, method, s, (1.0 - sparsity) ** (k / rounds), scope, invert)
     return collapse_report(model)
+
+
+def apply_scores(model, method, s, density, scope="global", invert=False):
+    """Set the masks that keep round(density·N) weights by the scores `s` of `method`: priority = score, negated
+    for the methods that keep their lowest scores, negated again for `invert`; pruned weights stay pruned.
+    (One-shot methods can score once and be cut at many densities with this.)"""
+    sign = (-1.0 if method in KEEP_LOWEST else 1.0) * (-1.0 if invert else 1.0)
+    apply_masks(model, keep_top(masked_priority(model, {n: sign * to_numpy(v) for n, v in s.items()}), density, scope))
 
 
 def connected_weights(model):

@@ -13,9 +13,8 @@ final sparsity at its end step; minidi's n steps are all real prune steps.
 """
 import numpy as np
 
-from ..backend import to_numpy
 from ..errors import check_number
-from .at_init import keep_top
+from .at_init import keep_top, masked_priority
 from .unstructured import apply_masks, prunable
 
 
@@ -23,12 +22,7 @@ def gmp(model, sparsity):
     """One-shot global magnitude pruning to `sparsity` (exact count), in place; returns the magnitude threshold
     (the largest pruned |θ|, 0 when nothing is pruned)."""
     sparsity = check_number(sparsity, "sparsity", low=0, high=1, high_open=True)
-    priority = {}
-    for k, p in prunable(model).items():
-        v = np.abs(to_numpy(p.data)).astype(np.float64)
-        if p.mask is not None:
-            v[to_numpy(p.mask) == 0] = -np.inf
-        priority[k] = v
+    priority = masked_priority(model, {k: abs(p.data) for k, p in prunable(model).items()})
     masks = keep_top(priority, 1 - sparsity)
     pruned = np.concatenate([v[m.reshape(v.shape) == 0].ravel() for v, m in zip(priority.values(), masks.values())])
     apply_masks(model, masks)

@@ -325,8 +325,11 @@ def schedules(dense_epochs, budget, plot_path):
     """The five retraining schedules (ft, lrw, wr, slr, clr) at E and T: LR at key points, and a figure."""
     from .schedules import RETRAINING, retraining_schedule
     rows = {k: retraining_schedule(k, dense_epochs, budget) for k in RETRAINING}
-    if plot_path and os.path.isdir(plot_path):
-        raise MinidiError(f"--plot {plot_path} is a folder: give a file name such as schedules.png")
+    if plot_path:
+        from .rundir import check_folder_path
+        if os.path.isdir(plot_path):
+            raise MinidiError(f"--plot {plot_path} is a folder: give a file name such as schedules.png")
+        check_folder_path(os.path.dirname(os.path.abspath(plot_path)), "--plot")   # before anything is printed
     points = sorted({0, 0.1 * budget, budget / 2, 0.775 * budget, budget - 1e-9})
     click.echo("t (epochs)  " + "  ".join(f"{t:>8.3g}" for t in points))
     for k, s in rows.items():

@@ -13,6 +13,7 @@ The grid (`minidi.grid`), per replicate s:
              never past it), with weight decay 5e-4 (shedding) or 0 (suppressed). Every route ends with the same
              F epochs of fine-tuning, cosine from 0.1 to 0, weight decay 5e-4.
 """
+import copy
 import os
 import time
 
@@ -127,8 +128,7 @@ def cascade_cell(config, folder, deps, context):
     c = config
     data = _data(c, context)
     model = _dense(c, deps, context)
-    values = np.sort(np.concatenate([np.abs(to_numpy(p.data)).ravel() for p in prunable(model).values()]))
-    prune_threshold = float(values[int(round(c["fraction"] * values.size)) - 1])   # GMP's threshold at this fraction
+    prune_threshold = prune.gmp(copy.deepcopy(model), c["fraction"])   # what GMP would cut at this fraction
     prune.random_masks(model, c["fraction"], seed=c["seed"], scope="global")
     taus = shedding.thresholds(model, prune_threshold=prune_threshold)
     x_probe = data["train"][0][:c["probe"]]

@@ -99,4 +99,6 @@ def main(device, rounds, repeats, samples, batch):
 
 
 if __name__ == "__main__":
+    from minidi.backend import keep_freed_memory
+    keep_freed_memory()                   # as the minidi command does
     main()

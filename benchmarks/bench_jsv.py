@@ -66,4 +66,6 @@ def main(device, samples, repeats):
 
 
 if __name__ == "__main__":
+    from minidi.backend import keep_freed_memory
+    keep_freed_memory()                   # as the minidi command does
     main()

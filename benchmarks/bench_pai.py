@@ -24,7 +24,7 @@ from common import paired, report, torch_mlp, torch_or_none  # noqa: E402
 from torch_models import twin  # noqa: E402
 
 from minidi import models, prune  # noqa: E402
-from minidi.prune.scores import input_shape  # noqa: E402
+from minidi.prune.scores import sample_shape  # noqa: E402
 from minidi.backend import resolve_device, synchronize, to_device, xp_for  # noqa: E402
 
 
@@ -124,7 +124,7 @@ def main(device, rounds, batch, repeats, baseline):
     rows = []
     for name in ("lenet300-100", "resnet20"):
         model = to_device(models.build(name, seed=0), device)
-        shape = input_shape(model)
+        shape = sample_shape(model)
         net = None
         if torch is not None:
             net = (torch_chain(torch, model) if name == "lenet300-100" else twin(torch, model)).to(tdev)
@@ -153,4 +153,6 @@ def main(device, rounds, batch, repeats, baseline):
 
 
 if __name__ == "__main__":
+    from minidi.backend import keep_freed_memory
+    keep_freed_memory()                   # as the minidi command does
     main()

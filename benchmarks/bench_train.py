@@ -72,4 +72,6 @@ def main(device, samples, batch, repeats):
 
 
 if __name__ == "__main__":
+    from minidi.backend import keep_freed_memory
+    keep_freed_memory()                   # as the minidi command does
     main()

@@ -32,9 +32,9 @@ from minidi.experiments import pai
 @click.option("--cache", default=None, help="Shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi).")
 @friendly
 def main(model, dataset, sparsity, scope, rounds, data_dir, train, epochs, out, cache):
-    if model not in pai.MODELS:
-        raise MinidiError(f"the pai study runs on {', '.join(pai.MODELS)}, not {model!r}")
-    dataset = dataset or pai.DATASETS[pai.MODELS[model]][0]
+    if model not in pai.spec.MODELS:
+        raise MinidiError(f"the pai study runs on {', '.join(pai.spec.MODELS)}, not {model!r}")
+    dataset = dataset or pai.spec.DATASETS[pai.spec.MODELS[model]][0]
     data = load_dataset(dataset, data_dir, models.INPUT[model], synthetic_samples=600)
     x, y = prune.per_class_batch(*data["train"], per_class=10, seed=0)
     dense = models.build(model, seed=0)

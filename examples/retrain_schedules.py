@@ -10,7 +10,7 @@ import click
 
 from minidi.clitools import Command, friendly
 from minidi.experiments import retrain
-from minidi.experiments.retrain_report import plot_schedules
+from minidi.plots import plot_schedules
 from minidi.schedules import RETRAINING, retraining_schedule
 
 

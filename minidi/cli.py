@@ -8,15 +8,11 @@ import click
 import numpy as np
 
 from . import __version__
-from .clitools import Group, friendly, grid_options, runner_args, split_list
+from .cli_studies import register
+from .clitools import Group, data_dir_option, device_option, friendly
 from .errors import MinidiError
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
-
-
-device_option = click.option("--device", default=None, help="cpu or gpu (default: $MINIDI_DEVICE, else cpu).")
-data_dir_option = click.option("--data-dir", default=None, type=click.Path(file_okay=False),
-                               help="Folder with the dataset files, the only one searched when given (default: $MINIDI_DATA/<dataset>, then ~/.cache/minidi).")
 
 
 @click.group(cls=Group)
@@ -90,12 +86,13 @@ def _check_dataset(dataset, model_name, augment):
 def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, weight_decay, init, seed, augment,
           synthetic_samples, dtype, out_dir, resume, quiet, device, data_dir):
     """Train a model; writes config.json, log.jsonl, checkpoint.npz, model.npz and results.json to --out."""
-    from . import models, optim, train as training
+    from . import models, train as training
     from .backend import resolve_device, to_device
-    from .checkpoint import checkpoint_epoch, save_weights
-    from .data import CropFlip
+    from .checkpoint import checkpoint_epoch
+    from .experiments.dense import train_dense
+    from .files import write_json
     from .rundir import check_run_dir, write_config
-    from .schedules import parse_schedule
+    from .schedule_text import parse_schedule
     # 1. every value, before anything is read from disk or written
     device = resolve_device(device)
     schedule = parse_schedule(lr_text, epochs)
@@ -103,7 +100,8 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
     model = to_device(models.build(model_name, **build_args), device)
     augment = dataset.startswith("cifar") if augment is None else augment
     _check_dataset(dataset, model_name, augment)
-    opt = optim.SGD(model.parameters(), lr=schedule(0), momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
+    from .optim import SGD
+    SGD([], lr=schedule(0), momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)   # checks the values
     out_dir = out_dir or os.path.join("runs", f"{model_name}-{dataset}-s{seed}")
     config = dict(model=model_name, dataset=dataset, epochs=epochs, batch_size=batch_size, lr=str(lr_text),
                   momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, init=init, seed=seed,
@@ -120,13 +118,11 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
         raise MinidiError(f"--batch-size {batch_size} is larger than the training set ({len(data['train'][1])} samples)")
     # 3. the run
     write_config(out_dir, {**config, "device": device, "minidi": __version__})
-    history = training.fit(model, opt, schedule, data, epochs, batch_size, seed=seed, out_dir=out_dir,
-                           resume=resume, quiet=quiet, meta={"config": config},
-                           augment=CropFlip() if augment else None)
-    save_weights(os.path.join(out_dir, "model.npz"), model)
+    history = train_dense(model, schedule, data, epochs, batch_size, momentum, weight_decay, seed, out_dir, augment,
+                          nesterov, resume=resume, quiet=quiet, meta={"config": config})
     results = {**training.summarize(history), "final_test_acc": history[-1]["test_acc"],
                "seconds": sum(r["seconds"] for r in history), "epochs": len(history)}
-    training.write_json(os.path.join(out_dir, "results.json"), results)
+    write_json(os.path.join(out_dir, "results.json"), results)
     click.echo(json.dumps(results))
 
 
@@ -144,7 +140,8 @@ def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
     The test set is rebuilt exactly as the run had it: its dataset, and for synthetic data its seed and size."""
     from . import models
     from .backend import resolve_device, to_device
-    from .checkpoint import load_weights, read_json
+    from .checkpoint import load_weights
+    from .files import read_json
     from .train import evaluate
     device = resolve_device(device)
     folder, weights = (run, os.path.join(run, "model.npz")) if os.path.isdir(run) else (os.path.dirname(run), run)
@@ -169,153 +166,6 @@ def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
     click.echo(json.dumps({"model": model_name, "dataset": dataset, "test_loss": loss, "test_acc": acc}))
 
 
-def study_options(fn):
-    """The options every isometry command shares (the study's own, the data, the device, the runner)."""
-    options = [
-        click.option("--long", is_flag=True, help="Finetune 900 epochs with the long schedules."),
-        click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1),
-                     help="Independent replicates: seed s sets the dense init, pretraining and finetuning order."),
-        click.option("--finetune-seeds", default=1, show_default=True, type=click.IntRange(min=1),
-                     help="Finetuning data orders per pretrained model (varies only the finetuning order)."),
-        click.option("--prs", default="0,0.1,0.3,0.5,0.7,0.9", show_default=True, help="Ratios of the JSV-vs-PR sweep."),
-        click.option("--probe", default=1000, show_default=True, type=click.IntRange(min=1),
-                     help="Training images for the JSV."),
-        click.option("--cache", default=None,
-                     help="Folder of the shared cells, e.g. pretrained models (default: $MINIDI_CACHE, else ~/.cache/minidi)."),
-        click.option("--sweep-only", is_flag=True, help="Only pretrain and measure mean JSV against PR (no finetuning arms)."),
-        click.option("--resume", is_flag=True, help="Continue in --out: the cells that are done are not computed again."),
-        click.option("--quiet", is_flag=True),
-        device_option, data_dir_option]
-    for option in reversed(options):
-        fn = option(fn)
-    return grid_options(fn)
-
-
-@main.command()
-@click.option("--model", "model_name", default="mlp7-linear", show_default=True,
-              help="mlp7-linear, mlp7-relu, lenet300-100, lenet5-linear or lenet5-relu.")
-@click.option("--epochs", default=90, show_default=True, type=click.IntRange(min=1),
-              help="Pretraining and finetuning epochs (the LR tables are scaled to it).")
-@study_options
-@click.option("--pr", default=None, type=click.FloatRange(0, 1, max_open=True),
-              help="Pruning ratio of the finetuning arms, in [0, 1) (default 0.8 linear, 0.9 ReLU).")
-@click.option("--out", "out_dir", default=None, help="Results folder (default: results/isometry-<model>).")
-@friendly
-def isometry(model_name, epochs, pr, out_dir, long, seeds, finetune_seeds, prs, probe, cache, sweep_only, resume,
-             quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
-    """The core study: pruning breaks dynamical isometry, a larger LR repairs it, OrthP restores it."""
-    from .experiments import isometry as study
-    from .prune import parse_ratios
-    ratios = parse_ratios(prs, "--prs")
-    out_dir = out_dir or os.path.join("results", f"isometry-{model_name}")
-    study.run(model_name, out_dir, epochs, long, seeds, pr, ratios, device, data_dir, probe, resume, quiet, cache,
-              sweep_only, finetune_seeds, **runner_args(workers, worker_threads, scheduler, rerun))
-    click.echo(os.path.join(out_dir, "report.md"))
-
-
-@main.group(cls=Group)
-def sweep():
-    """Run a study's grid with comma-separated lists in place of single values, e.g.
-    minidi sweep isometry --model mlp7-linear,mlp7-relu --pr 0.5,0.8,0.9 --seeds 3 --workers 2"""
-
-
-@sweep.command(name="isometry")
-@click.option("--model", "model_name", default="mlp7-linear", show_default=True,
-              help="Comma-separated presets of the isometry study.")
-@click.option("--epochs", default="90", show_default=True, help="Comma-separated epoch counts.")
-@click.option("--pr", default=None, help="Comma-separated pruning ratios of the arms (default: each model's).")
-@click.option("--out", "out_dir", default=os.path.join("results", "sweep-isometry"), show_default=True)
-@study_options
-@friendly
-def sweep_isometry(model_name, epochs, pr, out_dir, long, seeds, finetune_seeds, prs, probe, cache, sweep_only,
-                   resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
-    """The isometry study over every combination of --model, --pr and --epochs: one merged cells.csv and a
-    report.md at the top of --out, each point's own report in its folder."""
-    from .experiments import isometry as study
-    from .prune import parse_ratios
-    lists = {"model_name": split_list(model_name, str, "--model"),
-             "pr": [None] if pr is None else split_list(pr, float, "--pr"),
-             "epochs": split_list(epochs, int, "--epochs")}
-    study.sweep(lists, out_dir, device, data_dir, resume, quiet, cache, long=long, seeds=seeds,
-                finetune_seeds=finetune_seeds, prs=parse_ratios(prs, "--prs"), probe=probe, sweep_only=sweep_only,
-                **runner_args(workers, worker_threads, scheduler, rerun))
-    click.echo(os.path.join(out_dir, "report.md"))
-
-
-def study_run_options(name):
-    """--out, --cache, --resume, --quiet, --device, --data-dir and the runner's options of a study command."""
-    def decorate(fn):
-        options = [
-            click.option("--out", "out_dir", default=None, help=f"Results folder (default: results/{name}-<model>)."),
-            click.option("--cache", default=None,
-                         help="Folder of the shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi)."),
-            click.option("--resume", is_flag=True, help="Continue in --out: the cells that are done are not computed again."),
-            click.option("--quiet", is_flag=True), device_option, data_dir_option]
-        for option in reversed(options):
-            fn = option(fn)
-        return grid_options(fn)
-    return decorate
-
-
-@main.command()
-@click.option("--model", "model_name", default="lenet300-100", show_default=True,
-              help="lenet300-100 (MNIST), or conv4, resnet20, vgg16 (CIFAR recipe).")
-@click.option("--dataset", default=None, help="mnist for lenet300-100; cifar10 or cifar100 for the CNNs; or synthetic.")
-@click.option("--epochs", default=None, type=click.IntRange(min=1), help="Training epochs (default: 16 MNIST, 160 CIFAR).")
-@click.option("--sparsities", default="0.75,0.9,0.968", show_default=True, help="Comma-separated, each in [0, 1).")
-@click.option("--methods", default="random,magnitude,snip,grasp,synflow", show_default=True)
-@click.option("--variants", default="original,shuffle,reinit,invert", show_default=True)
-@click.option("--no-control", is_flag=True, help="Leave out the lottery-ticket control (magnitude after training).")
-@click.option("--scope", default="global", show_default=True, type=click.Choice(["global", "local"]))
-@click.option("--rounds", default=100, show_default=True, type=click.IntRange(min=1), help="SynFlow's pruning rounds.")
-@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Independent replicates: seed s sets the init, data order, scoring batch, random scores, shuffle.")
-@click.option("--probe", default=None, type=click.IntRange(min=1),
-              help="Training images for the JSV (default 1000 MNIST, 200 CIFAR).")
-@click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=60))
-@study_run_options("pai")
-@friendly
-def pai(model_name, dataset, epochs, sparsities, methods, variants, no_control, scope, rounds, seeds, probe,
-        synthetic_samples, out_dir, cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
-    """Pruning at init (SNIP, GraSP, SynFlow, magnitude, random) and its sanity checks (shuffle, reinit, invert)."""
-    from .experiments import pai as study
-    out_dir = out_dir or os.path.join("results", f"pai-{model_name}")
-    study.run(out_dir, device, data_dir, resume, quiet, cache, model_name=model_name, dataset=dataset, epochs=epochs,
-              seeds=seeds, sparsities=split_list(sparsities, float, "--sparsities"),
-              methods=split_list(methods, str, "--methods"), variants=split_list(variants, str, "--variants"),
-              scope=scope, rounds=rounds, probe=probe, control=not no_control, synthetic_samples=synthetic_samples,
-              **runner_args(workers, worker_threads, scheduler, rerun))
-    click.echo(os.path.join(out_dir, "report.md"))
-
-
-@main.command()
-@click.option("--model", "model_name", default="lenet300-100", show_default=True,
-              help="lenet300-100, lenet5-relu (MNIST), or resnet20, resnet56, vgg16 (CIFAR recipe).")
-@click.option("--dataset", default=None, help="mnist for the LeNets; cifar10 or cifar100 for the CNNs; or synthetic.")
-@click.option("--epochs", default=None, type=click.IntRange(min=4), help="Dense epochs E (default: 40 MNIST, 160 CIFAR).")
-@click.option("--budgets", default=None, help="Comma-separated retraining budgets T ≤ E (default: E/4, E/2, E).")
-@click.option("--structure", default="structured", show_default=True, type=click.Choice(["structured", "unstructured"]),
-              help="structured: L1 vs random neurons/filters; unstructured: global magnitude vs random weights.")
-@click.option("--ratio", default=0.9, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              help="Pruning ratio (structured: of each pruned layer's units; unstructured: global sparsity).")
-@click.option("--schedules", "kinds", default="ft,lrw,wr,slr,clr", show_default=True)
-@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--probe", default=None, type=click.IntRange(min=1), help="Training images for the JSV.")
-@click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=60))
-@study_run_options("retrain")
-@friendly
-def retrain(model_name, dataset, epochs, budgets, structure, ratio, kinds, seeds, probe, synthetic_samples, out_dir,
-            cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
-    """Retraining after pruning: FT, LR rewinding, weight rewinding, scaled restarts, 1-cycle; L1 vs random."""
-    from .experiments import retrain as study
-    out_dir = out_dir or os.path.join("results", f"retrain-{model_name}")
-    study.run(out_dir, device, data_dir, resume, quiet, cache, model_name=model_name, dataset=dataset, epochs=epochs,
-              budgets=None if budgets is None else split_list(budgets, int, "--budgets"), structure=structure,
-              ratio=ratio, schedules=split_list(kinds, str, "--schedules"), seeds=seeds, probe=probe,
-              synthetic_samples=synthetic_samples, **runner_args(workers, worker_threads, scheduler, rerun))
-    click.echo(os.path.join(out_dir, "report.md"))
-
-
 @main.command()
 @click.option("--epochs", "dense_epochs", default=160, show_default=True, type=click.IntRange(min=1), help="Dense epochs E.")
 @click.option("--budget", default=40, show_default=True, type=click.IntRange(min=1), help="Retraining budget T ≤ E.")
@@ -335,32 +185,11 @@ def schedules(dense_epochs, budget, plot_path):
     for k, s in rows.items():
         click.echo(f"{k.upper():<11} " + "  ".join(f"{s(t if s.per_iteration else int(t)):8.2g}" for t in points))
     if plot_path:
-        from .experiments.retrain_report import plot_schedules
+        from .plots import plot_schedules
         click.echo(plot_schedules(plot_path, RETRAINING, dense_epochs, budget))
 
 
-@main.command(name="shedding")
-@click.option("--model", "model_name", default="lenet300-100", show_default=True, help="lenet300-100, mlp7-relu or lenet5-relu.")
-@click.option("--dataset", default="mnist", show_default=True, help="mnist or synthetic.")
-@click.option("--fraction", default=0.2, show_default=True, type=float, help="The small random prune of the cascade, in (0, 0.5].")
-@click.option("--epochs", default=10, show_default=True, type=click.IntRange(min=1), help="Fine-tuning epochs.")
-@click.option("--sparsities", default="0.8,0.9,0.95", show_default=True, help="Final sparsities of the pruning routes.")
-@click.option("--steps", default=5, show_default=True, type=click.IntRange(min=1), help="Prune steps of gradual GMP.")
-@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--probe", default=1000, show_default=True, type=click.IntRange(min=1), help="Images for JSV and dead units.")
-@click.option("--synthetic-samples", default=2400, show_default=True, type=click.IntRange(min=200))
-@study_run_options("shedding")
-@friendly
-def shedding_cmd(model_name, dataset, fraction, epochs, sparsities, steps, seeds, probe, synthetic_samples, out_dir,
-                 cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun):
-    """Cascade weight shedding: σ(t), dead units, implicit sparsity; random+shedding vs GMP vs gradual GMP."""
-    from .experiments import shedding as study
-    out_dir = out_dir or os.path.join("results", f"shedding-{model_name}")
-    study.run(out_dir, device, data_dir, resume, quiet, cache, model_name=model_name, dataset=dataset,
-              fraction=fraction, epochs=epochs, sparsities=split_list(sparsities, float, "--sparsities"), steps=steps,
-              seeds=seeds, probe=probe, synthetic_samples=synthetic_samples,
-              **runner_args(workers, worker_threads, scheduler, rerun))
-    click.echo(os.path.join(out_dir, "report.md"))
+register(main)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ import warnings
 
 import click
 
-from .errors import Interrupted, MinidiError, MinidiWarning, _checks_passed_hooks
+from .backend import keep_freed_memory
+from .errors import Interrupted, MinidiError, MinidiWarning, checks_passed_hooks
 
 _received = {"signal": None}
 
@@ -67,7 +68,7 @@ def _user_facing():
     _received["signal"] = None
     _live["on"] = False
     _held.clear()
-    _checks_passed_hooks.append(_release_warnings)
+    checks_passed_hooks.append(_release_warnings)
     previous = None
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
@@ -81,15 +82,17 @@ def _user_facing():
             _release_warnings()
         finally:
             _held.clear()
-            _checks_passed_hooks.remove(_release_warnings)
+            checks_passed_hooks.remove(_release_warnings)
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
 
 
 def friendly(fn):
-    """Run a command body with one-line errors, warnings and interruptions (see the module docstring)."""
+    """Run a command body with one-line errors, warnings and interruptions (see the module docstring), with
+    glibc asked to keep freed memory for reuse (`backend.keep_freed_memory`)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        keep_freed_memory()
         try:
             with _user_facing():
                 return fn(*args, **kwargs)
@@ -135,6 +138,12 @@ class Command(_OneLineUsage, click.Command):
     pass
 
 
+device_option = click.option("--device", default=None, help="cpu or gpu (default: $MINIDI_DEVICE, else cpu).")
+data_dir_option = click.option("--data-dir", default=None, type=click.Path(file_okay=False),
+                               help="Folder with the dataset files, the only one searched when given "
+                                    "(default: $MINIDI_DATA/<dataset>, then ~/.cache/minidi).")
+
+
 def grid_options(fn):
     """--workers, --worker-threads, --scheduler and --rerun: how a study's cells run (`minidi.grid`)."""
     options = [
@@ -155,7 +164,7 @@ def grid_options(fn):
 
 def runner_args(workers, worker_threads, scheduler, rerun):
     """The grid options as `minidi.grid.run` arguments (a scheduler and --workers together are an error)."""
-    from .grid import resolve_scheduler
+    from .executors import resolve_scheduler
     scheduler = resolve_scheduler(scheduler)
     if scheduler and workers:
         raise MinidiError("--workers and --scheduler exclude each other: the Dask cluster has its own workers")

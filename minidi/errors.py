@@ -26,14 +26,14 @@ def warn(message):
     warnings.warn(message, MinidiWarning, stacklevel=2)
 
 
-_checks_passed_hooks = []
+checks_passed_hooks = []
 
 
 def checks_passed():
     """Say that a command has checked every value and is about to write its first byte (`rundir.write_config`).
 
     The CLI holds warnings until then, so that a bad input prints its error alone."""
-    for hook in list(_checks_passed_hooks):
+    for hook in list(checks_passed_hooks):
         hook()
 
 

@@ -1,8 +1,11 @@
 """The grid runner: a study is a set of cells, run in this process, on a local process pool or on a Dask
 cluster, resumable, each result computed once and reused.
 
-A **cell** is one unit of work: a kind (a function `fn(config, folder, deps, context) -> dict`, named
-"module:function"), a resolved configuration (a plain dict) and the cells it depends on. Its folder is
+A **cell** is one unit of work: its function `fn(config, folder, deps, context) -> dict` (the Cell holds the
+function itself, so a reader or an editor follows it from the grid to its code), a resolved configuration (a
+plain dict) and the cells it depends on. The function's **kind** is the name "module:function" its results
+are stored under: derived from the function, or fixed by `@stored_as(...)` where the function moved after
+results were computed (so old result folders are found again). Its folder is
 named by a hash of the kind, of its configuration without the fields that sit at their defaults (so an option
 added later, at its default, keeps old results valid) and of the hashes of its dependencies (a finetuning
 cell changes when its pretraining does). So a result is computed once and found again by every study and grid
@@ -17,7 +20,7 @@ the cells that are not done. A change of minidi's code does not invalidate resul
 not hashed): `rerun=True` (`--rerun`) moves the grid's finished cell folders aside, under `.replaced/`, and
 computes them again. Long cells checkpoint every epoch through `fit` and resume from it.
 
-Runners, all through the `concurrent.futures.Executor` interface (`make_executor`): this process (default),
+Runners, all through the `concurrent.futures.Executor` interface (`minidi.executors.Runner`): this process (default),
 a local process pool of K workers with one BLAS thread each (`workers=K`), or a Dask distributed scheduler
 (`scheduler="tcp://host:port"`, the optional extra `minidi[dist]`). A cell is submitted only once the cells
 it needs are done. Workers receive the cell's kind, configuration, folder and context (data folder, device)
@@ -26,9 +29,7 @@ that every worker sees.
 """
 import concurrent.futures as cf
 import hashlib
-import importlib
 import json
-import multiprocessing
 import os
 import shutil
 import socket
@@ -39,22 +40,39 @@ import traceback
 import click
 
 from . import __version__
-from .checkpoint import read_json, write_csv, write_json
+from .files import read_json, write_csv, write_json
 from .errors import MinidiError
+from .executors import Runner
 
 RESULT, STATUS = "result.json", "status.json"
-BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 MAX_CRASHES = 3                       # a cell whose worker dies this often is reported as failed
 
 
+def stored_as(kind):
+    """Decorator: the cell function's results are stored under `kind` ("module:function"), the name it had when
+    they were computed; a function that moves keeps its kind, so the hashes and folders of old results hold."""
+    def mark(fn):
+        fn.cell_kind = kind
+        return fn
+    return mark
+
+
+def kind_of(fn):
+    """The kind of a cell function: its `@stored_as` name, else "module:qualname"."""
+    if not callable(fn):
+        raise MinidiError(f"a grid cell takes its function itself, not {fn!r}")
+    return getattr(fn, "cell_kind", None) or f"{fn.__module__}:{fn.__qualname__}"
+
+
 class Cell:
-    """One unit of work. kind: "module:function"; config: its resolved configuration; deps: {name: Cell};
+    """One unit of work. fn: the cell function; config: its resolved configuration; deps: {name: Cell};
     defaults: the configuration's default values (dropped before hashing); shared: lives in the cache;
     label: a short readable name; work: its size for the progress bar (epochs, where known)."""
 
-    def __init__(self, kind, config, deps=None, defaults=None, shared=False, label="", work=1):
-        self.kind, self.config, self.deps = kind, dict(config), dict(deps or {})
-        self.defaults, self.shared, self.label, self.work = dict(defaults or {}), shared, label or kind, work
+    def __init__(self, fn, config, deps=None, defaults=None, shared=False, label="", work=1):
+        self.fn, self.kind = fn, kind_of(fn)
+        self.config, self.deps = dict(config), dict(deps or {})
+        self.defaults, self.shared, self.label, self.work = dict(defaults or {}), shared, label or self.kind, work
 
     def hashed_config(self):
         return {k: v for k, v in sorted(self.config.items()) if not (k in self.defaults and self.defaults[k] == v)}
@@ -82,9 +100,10 @@ def read_result(folder):
     return read_json(os.path.join(folder, RESULT))["result"]
 
 
-def execute(kind, config, folder, dep_folders, context):
-    """Run one cell where it was sent (this process, a pool worker, a Dask worker): returns a small dict,
-    {"ok": True, "seconds": ...} or {"ok": False, "error": ...}; the result itself goes to disk."""
+def execute(fn, config, folder, dep_folders, context):
+    """Run one cell where it was sent (this process, a pool worker, a Dask worker; `fn` travels by reference):
+    returns a small dict, {"ok": True, "seconds": ...} or {"ok": False, "error": ...}; the result goes to disk."""
+    kind = kind_of(fn)
     if is_done(folder):
         return {"ok": True, "seconds": 0.0, "reused": True}
     os.makedirs(folder, exist_ok=True)
@@ -93,8 +112,6 @@ def execute(kind, config, folder, dep_folders, context):
     write_json(os.path.join(folder, STATUS), status)
     t0 = time.perf_counter()
     try:
-        module, name = kind.split(":")
-        fn = getattr(importlib.import_module(module), name)
         deps = {dep: {"folder": f, "result": read_result(f)} for dep, f in dep_folders.items()}
         result = fn(config, folder, deps, context)
     except Exception as exc:                               # the cell's error is data: kept, reported, not fatal
@@ -107,87 +124,6 @@ def execute(kind, config, folder, dep_folders, context):
                                               "minidi": __version__, "seconds": seconds, "result": result})
     write_json(os.path.join(folder, STATUS), {**status, "state": "done", "seconds": seconds})
     return {"ok": True, "seconds": seconds}
-
-
-class InProcessExecutor(cf.Executor):
-    """Runs each submitted call at once, in this process (the default runner)."""
-
-    def submit(self, fn, *args, **kwargs):
-        future = cf.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:                    # Ctrl-C and bugs propagate to the caller
-            if not isinstance(exc, Exception):
-                raise
-            future.set_exception(exc)
-        return future
-
-
-class Runner:
-    """An executor and how to replace it after a worker died: in-process, a process pool, or Dask."""
-
-    def __init__(self, workers=None, scheduler=None, worker_threads=1):
-        self.workers, self.scheduler, self.worker_threads = workers, scheduler, worker_threads
-        self.client, self._saved_env, self.closed = None, {}, False
-        if scheduler:                                       # capacity: cells in flight at once
-            self.name, self.capacity = f"the Dask scheduler {scheduler}", 10 ** 6   # Dask queues them itself
-        elif workers:
-            self.name = f"{workers} local worker process(es), {worker_threads} BLAS thread(s) each"
-            self.capacity = workers
-        else:
-            self.name, self.capacity = "this process", 1
-        self.executor = self._start()
-
-    def _start(self):
-        if self.scheduler:
-            return self._dask()
-        if self.workers:
-            for var in BLAS_ENV:                            # read by each worker's NumPy when it starts
-                self._saved_env.setdefault(var, os.environ.get(var))
-                os.environ[var] = str(self.worker_threads)
-            return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
-        return InProcessExecutor()
-
-    def _dask(self):
-        try:
-            from distributed import Client
-        except ImportError:
-            raise MinidiError('a Dask scheduler needs the "dist" extra: pip install "minidi[dist]"') from None
-        try:
-            self.client = Client(self.scheduler, timeout=float(os.environ.get("MINIDI_SCHEDULER_TIMEOUT", 10)))
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise MinidiError(f"cannot reach the Dask scheduler {self.scheduler}: {exc}") from None
-        return self.client.get_executor(pure=False)
-
-    def restart(self):
-        """A fresh pool after BrokenProcessPool (a worker died; only a process pool breaks that way)."""
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = self._start()
-
-    def close(self, abort=False):
-        """Shut the executor down (once); abort=True (an interruption or an error) stops the workers at once."""
-        if self.closed:
-            return
-        self.closed = True
-        if abort and isinstance(self.executor, cf.ProcessPoolExecutor):
-            for process in list(getattr(self.executor, "_processes", {}).values()):   # no public way to stop them
-                process.terminate()
-        if self.client is not None:                        # Dask's executor: shutdown(wait) only
-            self.executor.shutdown(wait=not abort)
-        else:
-            self.executor.shutdown(wait=not abort, cancel_futures=abort)
-        if self.client is not None:
-            self.client.close()
-        for var, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
-
-
-def resolve_scheduler(scheduler=None):
-    """--scheduler, else $MINIDI_SCHEDULER, else None (no cluster)."""
-    return scheduler or os.environ.get("MINIDI_SCHEDULER") or None
 
 
 def ordered(cells):
@@ -304,7 +240,7 @@ def write_cells_csv(path, cells, folders, out, cache):
 
 def _submit(runner, cell, folders, context):
     dep_folders = {name: folders[dep.key] for name, dep in cell.deps.items()}
-    return runner.executor.submit(execute, cell.kind, cell.config, folders[cell.key], dep_folders, context)
+    return runner.executor.submit(execute, cell.fn, cell.config, folders[cell.key], dep_folders, context)
 
 
 def _move_aside(folder):

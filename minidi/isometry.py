@@ -12,7 +12,8 @@ import numpy as np
 from .backend import device_of, get_array_module, to_device
 from .backend import rng as backend_rng
 from .nn.init import orthogonal, orthogonalize
-from .prune.structured import kept_units, l1_scores, weight_layers
+from .models.plan import weight_layers
+from .prune.structured import kept_units, l1_scores
 from .prune.spec import parse_spec
 
 

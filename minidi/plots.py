@@ -1,13 +1,18 @@
-"""The figures of the studies, drawn with matplotlib (Agg backend: files only, no screen needed)."""
+"""The figures of the studies, drawn with matplotlib (Agg backend: files only, no screen needed); `save` writes
+a figure atomically and every report draws through `plt` from here."""
 import os
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .schedules import retraining_schedule  # noqa: E402
 
 
-def _save(fig, path):
+def save(fig, path):
+    """Write a figure to `path` (PNG, through a temporary name) and close it; returns the path."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp.png"
     fig.savefig(tmp, dpi=120, bbox_inches="tight")
@@ -25,7 +30,7 @@ def jsv_vs_pr(rows, path, title):
     ax.axhline(1.0, color="gray", lw=0.8, ls=":")
     ax.set(xlabel="pruning ratio", ylabel="mean JSV", yscale="log", title=title)
     ax.legend()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def curves(series, key, path, ylabel, title, log=False, bands=None):
@@ -43,7 +48,7 @@ def curves(series, key, path, ylabel, title, log=False, bands=None):
     if log:
         ax.set_yscale("log")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def sv_histogram(groups, path, title):
@@ -62,4 +67,27 @@ def sv_histogram(groups, path, title):
         ax.set_title(f"{label}: mean {v.mean():.3g}", fontsize=9, loc="left")
     ax.set(xscale="log", xlabel="Jacobian singular value")
     fig.suptitle(title)
-    return _save(fig, path)
+    return save(fig, path)
+
+
+def schedule_curves(kinds, E, T, eta_max=0.1, eta_min=0.001, steps_per_epoch=50):
+    """{kind: (t, lr, momentum or None)} sampled per iteration-like step, for the figures."""
+    t = np.arange(T * steps_per_epoch) / steps_per_epoch
+    out = {}
+    for k in kinds:
+        s = retraining_schedule(k, E, T, eta_max, eta_min)
+        tt = t if s.per_iteration else np.floor(t)
+        mom = [s.momentum(x) for x in tt]
+        out[k] = (t, np.array([s(x) for x in tt]), None if mom[0] is None else np.array(mom))
+    return out
+
+
+def plot_schedules(path, kinds, E, T, eta_max=0.1, eta_min=0.001):
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for k, (t, lr, mom) in schedule_curves(kinds, E, T, eta_max, eta_min).items():
+        a.plot(t, lr, label=k.upper())
+        b.plot(t, mom if mom is not None else np.full_like(t, 0.9), label=k.upper())
+    a.set(xlabel="retraining epoch", ylabel="learning rate", yscale="log", title=f"E = {E}, T = {T}")
+    b.set(xlabel="retraining epoch", ylabel="momentum", title="momentum (0.9 unless the schedule cycles it)")
+    a.legend(fontsize=7)
+    return save(fig, path)

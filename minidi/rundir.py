@@ -12,8 +12,7 @@ written, and `write_config` is the first write.
 """
 import os
 
-from .checkpoint import finite_or_none, read_json, write_json
-from .data.download import TMP_PREFIX
+from .files import TMP_PREFIX, finite_or_none, read_json, write_json
 from .errors import MinidiError, checks_passed
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from .backend import get_array_module, to_numpy
 from .errors import check_number
-from .prune.unstructured import prunable
+from .prune.masks import keep_top, prunable
 
 KAPPAS = (1e-2, 1e-3)
 
@@ -60,14 +60,14 @@ def dead_units(model, x=None, tau=0.0):
 
     By weights: every incoming weight of the unit (row i of W, a filter's whole kernel) pruned or |θ| ≤ tau
     (tau = 0: exactly zero). By activations, when a probe batch x is given: the ReLU after the layer outputs 0
-    on every sample (and position) — for chain models (MLP, ConvNet), where the k-th ReLU follows the k-th
-    weight layer; other models are judged by weights only."""
+    on every sample (and position) — for chain models (`model.chain`: MLP, ConvNet), where the k-th ReLU
+    follows the k-th weight layer; other models are judged by weights only."""
     dead = {}
     for name, p in prunable(model).items():
         w = np.abs(to_numpy(p.data)).reshape(p.shape[0], -1)
         alive = np.ones_like(w, dtype=bool) if p.mask is None else to_numpy(p.mask).reshape(p.shape[0], -1) != 0
         dead[name] = set(np.flatnonzero(~((w > tau) & alive).any(axis=1)).tolist())
-    if x is not None and type(model).__name__ in ("MLP", "ConvNet"):
+    if x is not None and getattr(model, "chain", False):
         from .nn import ReLU
         was = model.training
         model.eval()
@@ -84,7 +84,6 @@ def dead_units(model, x=None, tau=0.0):
 def remove_shed(model, tau, limit=None):
     """Hard-prune the shed weights (|θ| < tau, unpruned) in place: their mask becomes 0. limit: at most this
     many, the smallest |θ| first (ties by position). Returns the number removed."""
-    from .prune.at_init import keep_top
     weights = prunable(model)
     shed = {k: to_numpy((abs(p.data) < tau) & _unpruned(p)) for k, p in weights.items()}
     n_shed = int(sum(v.sum() for v in shed.values()))

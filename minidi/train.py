@@ -22,9 +22,9 @@ import click
 import numpy as np
 
 from .backend import get_array_module, rng, synchronize, to_numpy
-from .checkpoint import json_text, load_checkpoint, save_checkpoint, write_json
+from .checkpoint import load_checkpoint, save_checkpoint
 from .data import batches, epoch_order
-from .data.download import atomic_write_bytes
+from .files import atomic_write_bytes, json_text, write_json
 from .errors import Interrupted, MinidiError, check_seed
 from .nn import SoftmaxCrossEntropy
 
@@ -184,4 +184,4 @@ def _write_log(out_dir, history):
                        "".join(json_text(row) + "\n" for row in history).encode())
 
 
-__all__ = ["fit", "evaluate", "summarize", "TrainingDiverged", "write_json"]
+__all__ = ["fit", "evaluate", "summarize", "TrainingDiverged"]

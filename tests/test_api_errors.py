@@ -7,7 +7,8 @@ from minidi.backend import rng, to_device
 from minidi.data import synthetic
 from minidi.errors import MinidiError
 from minidi.prune import magnitude_masks, masks_from_scores, parse_ratios, random_masks
-from minidi.schedules import Cosine, MultiStep, OneCycle, parse_schedule
+from minidi.schedule_text import parse_schedule
+from minidi.schedules import Cosine, MultiStep, OneCycle
 
 
 @pytest.fixture

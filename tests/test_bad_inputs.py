@@ -128,7 +128,7 @@ CASES = {
     "grid-worker-threads-0": ([*ISO, "--worker-threads", "0", "--out", "W/new"], "Invalid value for '--worker-threads'"),
     "grid-scheduler-unreachable": ([*ISO, "--probe", "10", "--scheduler", "tcp://127.0.0.1:9", "--out", "W/new",
                                     "--data-dir", "MNIST"], "cannot reach the Dask scheduler tcp://127.0.0.1:9"),
-    "sweep-unknown-study": (["sweep", "pai", "--out", "W/new"], "No such command 'pai'"),
+    "sweep-unknown-study": (["sweep", "nosuch", "--out", "W/new"], "No such command 'nosuch'"),
     "sweep-model-empty": (["sweep", "isometry", "--model", " , ", "--out", "W/new"], "--model is empty"),
     "sweep-model-not-in-study": (["sweep", "isometry", "--model", "mlp7-linear,resnet20", "--out", "W/new"],
                                  "the isometry study runs on"),

@@ -1,7 +1,7 @@
 """Conv2d, pooling, BatchNorm, Dropout and residual blocks: central-difference gradients and naive references."""
 import numpy as np
 import pytest
-from conftest import check_module_gradients, rel_error
+from minidi.testing.gradcheck import check_gradients, rel_error
 
 from minidi.backend import to_device, to_numpy
 from minidi.nn import (AvgPool2d, BasicBlock, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, GlobalAvgPool2d,
@@ -34,7 +34,7 @@ def test_conv2d_forward_matches_the_definition_and_gradients(device, k, stride, 
     conv = Conv2d(to_device(w, device), to_device(b, device) if bias else None, stride, padding)
     y = conv.forward(to_device(x, device))
     assert rel_error(y, naive_conv(x, w, b, stride, padding)) < 1e-13
-    check_module_gradients(conv, to_device(x, device))
+    check_gradients(conv, to_device(x, device))
 
 
 @pytest.mark.parametrize("k, stride, padding, same", [(3, 1, 1, True), (5, 1, 2, True), (1, 1, 0, True),
@@ -63,11 +63,11 @@ def test_maxpool_forward_and_gradients(device):
     pool = MaxPool2d(2)
     y = to_numpy(pool.forward(to_device(x, device)))
     np.testing.assert_array_equal(y, x.reshape(2, 3, 3, 2, 3, 2).max(axis=(3, 5)))
-    check_module_gradients(pool, to_device(x, device))
+    check_gradients(pool, to_device(x, device))
 
 
 def test_overlapping_padded_maxpool_gradients(device):
-    check_module_gradients(MaxPool2d(3, stride=2, padding=1), to_device(_r((2, 2, 7, 7)), device))
+    check_gradients(MaxPool2d(3, stride=2, padding=1), to_device(_r((2, 2, 7, 7)), device))
 
 
 def test_maxpool_sends_the_gradient_to_one_entry_on_ties(xp):
@@ -86,14 +86,14 @@ def test_avgpool_forward_and_gradients(device, k, stride, padding):
     ones = np.ones((1, 1, k, k)) / (k * k)
     ref = naive_conv(x.reshape(4, 1, 6, 6), ones, None, stride, padding).reshape(2, 2, *y.shape[2:])
     assert rel_error(y, ref) < 1e-14
-    check_module_gradients(pool, to_device(x, device))
+    check_gradients(pool, to_device(x, device))
 
 
 def test_global_avgpool_and_flatten(device):
     x = to_device(_r((3, 4, 5, 5)), device)
     np.testing.assert_allclose(to_numpy(GlobalAvgPool2d().forward(x)), to_numpy(x).mean(axis=(2, 3)))
-    check_module_gradients(GlobalAvgPool2d(), x)
-    check_module_gradients(Flatten(), x)
+    check_gradients(GlobalAvgPool2d(), x)
+    check_gradients(Flatten(), x)
     assert Flatten().forward(x).shape == (3, 100)
 
 
@@ -103,14 +103,14 @@ def test_batchnorm2d_gradients(device, train):
     bn.weight.data, bn.bias.data = _r(3, 1) + 1.5, _r(3, 2)
     bn.running_mean, bn.running_var = _r(3, 3), np.abs(_r(3, 4)) + 0.5
     bn = to_device(bn, device)
-    check_module_gradients(bn, to_device(_r((4, 3, 3, 3), 5) * 2 + 1, device), train=train)
+    check_gradients(bn, to_device(_r((4, 3, 3, 3), 5) * 2 + 1, device), train=train)
 
 
 @pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
 def test_batchnorm1d_gradients(device, train):
     bn = to_device(BatchNorm1d(5, dtype=np.float64), device)
     bn.weight.data = bn.weight.data * 0.5 + 1
-    check_module_gradients(bn, to_device(_r((6, 5)) * 3, device), train=train)
+    check_gradients(bn, to_device(_r((6, 5)) * 3, device), train=train)
 
 
 def test_batchnorm_statistics_follow_pytorch_conventions():
@@ -157,7 +157,7 @@ def _block(shortcut, cin, cout, stride, seed=0):
 @pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
 def test_residual_block_gradients(device, shortcut, cin, cout, stride, train):
     block = to_device(_block(shortcut, cin, cout, stride), device)
-    check_module_gradients(block, to_device(_r((3, cin, 6, 6), 7), device), train=train)
+    check_gradients(block, to_device(_r((3, cin, 6, 6), 7), device), train=train)
 
 
 def test_option_a_shortcut_places_the_subsampled_input_in_the_middle_channels():

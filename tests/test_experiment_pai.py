@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from minidi.checkpoint import load_npz, read_json
+from minidi.files import load_npz, read_json
 from minidi.cli import main
 from minidi.experiments import pai
 
@@ -24,7 +24,7 @@ def _run(args, tmp_path, name):
 def test_pai_grid_on_synthetic_mlp(tmp_path, device):
     out, r = _run(["--sparsities", "0.99", "--synthetic-samples", "300", "--device", device], tmp_path, "mlp")
     config = read_json(os.path.join(out, "config.json"))
-    groups = pai.cells(config)
+    groups, _ = pai.grid(config)
     # 5 methods × 4 variants + the control's 3 variants, per sparsity and seed
     assert len(groups["train"]) == 5 * 4 + 3
     with open(os.path.join(out, "accuracy.csv")) as f:

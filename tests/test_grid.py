@@ -10,13 +10,14 @@ import pytest
 
 from minidi import grid
 from minidi.errors import MinidiError
+from minidi.executors import BLAS_ENV
 from minidi.grid import Cell
 
-K = "minidi.testing.cells:"
+from minidi.testing import cells as K
 
 
 def cell(value, deps=None, kind="sum_cell", **extra):
-    return Cell(K + kind, {"value": value, **extra}, deps=deps, defaults={"sleep": 0, "scale": 1},
+    return Cell(getattr(K, kind), {"value": value, **extra}, deps=deps, defaults={"sleep": 0, "scale": 1},
                 label=f"{kind} {value}")
 
 
@@ -36,13 +37,13 @@ def test_same_configuration_same_folder_any_change_a_new_one(tmp_path):
     top, top_other = cell(5, deps={"x": a}), cell(5, deps={"x": cell(2)})
     assert top.key != top_other.key                               # a dependency's change
     assert cell(5, deps={"x": cell(1)}).key == top.key
-    shared = Cell(K + "sum_cell", {"value": 1}, shared=True)
+    shared = Cell(K.sum_cell, {"value": 1}, shared=True)
     assert shared.folder("o", "c").startswith(os.path.join("c", "cells")) and a.folder("o", "c").startswith("o")
 
 
 def test_cells_run_in_dependency_order_once_and_are_reused(tmp_path):
     out, cache = str(tmp_path / "out"), str(tmp_path / "cache")
-    base = Cell(K + "sum_cell", {"value": 1}, shared=True, label="base")
+    base = Cell(K.sum_cell, {"value": 1}, shared=True, label="base")
     tops = [cell(10 * i, deps={"base": base}) for i in range(1, 4)]
     folders = grid.run(tops, out, cache, quiet=True)
     assert [grid.read_result(folders[t.key])["value"] for t in tops] == [11, 21, 31]
@@ -131,7 +132,7 @@ def test_the_isometry_grid_gives_identical_results_serially_on_workers_and_on_da
     BLAS thread (the order of a matrix product's sums depends on the thread count): the merged CSVs (every cell's
     configuration and results) are byte-identical."""
     distributed = pytest.importorskip("distributed", reason="the dist extra is not installed (pip install minidi[dist])")
-    for var in grid.BLAS_ENV:
+    for var in BLAS_ENV:
         monkeypatch.setenv(var, "1")                    # for the serial subprocess and the cluster's worker processes
     args = [sys.executable, "-m", "minidi.cli", "sweep", "isometry", "--model", "mlp7-linear", "--epochs", "1",
             "--seeds", "2", "--prs", "0,0.5", "--probe", "50", "--quiet", "--data-dir", mnist_dir]

@@ -1,7 +1,7 @@
 """The exact input–output Jacobian and its singular values."""
 import numpy as np
 import pytest
-from conftest import numerical_grad, rel_error
+from minidi.testing.gradcheck import numerical_grad, rel_error
 
 from minidi import models
 from minidi.backend import to_device, to_numpy

@@ -1,7 +1,7 @@
 """Every layer, the loss and whole MLPs against float64 central differences (relative error < 1e-6)."""
 import numpy as np
 import pytest
-from conftest import check_module_gradients, numerical_grad, rel_error
+from minidi.testing.gradcheck import check_gradients, numerical_grad, rel_error
 
 from minidi import models
 from minidi.backend import to_device, to_numpy
@@ -16,18 +16,18 @@ def _x(xp, shape, seed=1):
 def test_linear_gradients(xp, bias):
     rng = np.random.default_rng(0)
     layer = Linear(xp.asarray(rng.standard_normal((4, 5))), xp.asarray(rng.standard_normal(4)) if bias else None)
-    check_module_gradients(layer, _x(xp, (3, 5)))
+    check_gradients(layer, _x(xp, (3, 5)))
 
 
 @pytest.mark.parametrize("act", [ReLU(), Tanh(), LeakyReLU(0.1), Identity()], ids=repr)
 def test_activation_gradients(xp, act):
-    check_module_gradients(act, _x(xp, (6, 7)))
+    check_gradients(act, _x(xp, (6, 7)))
 
 
 @pytest.mark.parametrize("act", ["relu", "tanh", "linear"])
 def test_three_layer_mlp_gradients(device, xp, act):
     model = to_device(models.mlp(3, 6, act=act, in_dim=5, n_classes=4, dtype=np.float64), device)
-    check_module_gradients(model, _x(xp, (4, 5)))
+    check_gradients(model, _x(xp, (4, 5)))
 
 
 def test_linear_forward_is_x_wt_plus_b(xp):
@@ -71,4 +71,4 @@ def test_first_layer_can_skip_its_input_gradient(device, xp):
 
 def test_sequential_chains_in_order(xp):
     seq = Sequential(Linear(_x(xp, (3, 2), 5), None), Tanh())
-    check_module_gradients(seq, _x(xp, (4, 2)))
+    check_gradients(seq, _x(xp, (4, 2)))

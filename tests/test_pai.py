@@ -15,9 +15,9 @@ from minidi.nn import Identity, ReLU, Tanh
 from minidi.prune import (collapse_report, keep_top, layer_collapse, layer_stats, per_class_batch, prune_at_init,
                           reinit_kept, scores, shuffle_masks, wd_ratios)
 from minidi.prune.scores import hessian_gradient_product, scoring_copy, weight_grads
-from minidi.prune.unstructured import prunable
+from minidi.prune import prunable
 
-from conftest import numerical_grad, rel_error
+from minidi.testing.gradcheck import numerical_grad, rel_error
 
 
 def bias_free_mlp(widths, act=Identity, seed=0, bias=False):
@@ -261,7 +261,7 @@ def test_the_pai_benchmark_runs(device):
 
 
 def test_the_linear_time_selection_equals_a_stable_descending_sort():
-    from minidi.prune.at_init import _keep
+    from minidi.prune.masks import keep_highest
     rng = np.random.default_rng(0)
     for _ in range(300):
         n = int(rng.integers(1, 200))
@@ -270,7 +270,7 @@ def test_the_linear_time_selection_equals_a_stable_descending_sort():
         density = rng.random()
         expected = np.zeros(n, dtype=np.float32)
         expected[np.argsort(-values, kind="stable")[:int(round(density * n))]] = 1
-        np.testing.assert_array_equal(_keep(values, density), expected)
+        np.testing.assert_array_equal(keep_highest(values, density), expected)
 
 
 @pytest.mark.parametrize("method", ["magnitude", "snip", "grasp"])

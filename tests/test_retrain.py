@@ -9,11 +9,12 @@ from click.testing import CliRunner
 
 from minidi import models, optim, prune
 from minidi.backend import to_device, to_numpy
-from minidi.checkpoint import load_npz
+from minidi.files import load_npz
 from minidi.cli import main
 from minidi.data import load_dataset
 from minidi.errors import MinidiError
-from minidi.experiments.retrain import SaveAt, pruned_start
+from minidi.experiments.dense import SaveAt
+from minidi.experiments.retrain.cells import pruned_start
 from minidi.schedules import Constant, dense_step, retraining_schedule
 from minidi.train import fit
 
@@ -104,11 +105,11 @@ def test_wr_restores_exactly_the_recorded_weights_of_epoch_e_minus_t_on_the_kept
 
 def test_unstructured_arms_prune_the_same_count(device):
     model = to_device(models.build("lenet300-100", seed=0), device)
-    n = sum(p.size for p in prune.unstructured.prunable(model).values())
+    n = sum(p.size for p in prune.prunable(model).values())
     for arm in ("magnitude", "random"):
         m = pruned_start(models.build("lenet300-100", seed=0), to_device(models.build("lenet300-100", seed=0), device),
                          "unstructured", arm, 0.8, seed=1)
-        kept = sum(int(to_numpy(p.mask).sum()) for p in prune.unstructured.prunable(m).values())
+        kept = sum(int(to_numpy(p.mask).sum()) for p in prune.prunable(m).values())
         assert kept == round(0.2 * n)
 
 

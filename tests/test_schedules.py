@@ -4,7 +4,8 @@ import math
 import pytest
 
 from minidi.errors import MinidiError
-from minidi.schedules import Constant, Cosine, EpochTable, MultiStep, OneCycle, parse_schedule
+from minidi.schedule_text import parse_schedule
+from minidi.schedules import Constant, Cosine, EpochTable, MultiStep, OneCycle
 
 
 def test_epoch_table_of_the_paper():

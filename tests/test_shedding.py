@@ -14,7 +14,7 @@ from minidi.errors import MinidiError
 from minidi.models import build
 from minidi.models.mlp import MLP
 from minidi.nn import Linear, ReLU, SoftmaxCrossEntropy
-from minidi.prune.unstructured import prunable
+from minidi.prune import prunable
 
 
 def mlp(weights, biases=None):

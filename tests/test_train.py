@@ -12,7 +12,8 @@ from minidi.backend import to_device, to_numpy
 from minidi.checkpoint import load_checkpoint
 from minidi.data import synthetic
 from minidi.errors import Interrupted, MinidiError
-from minidi.schedules import Schedule, parse_schedule
+from minidi.schedule_text import parse_schedule
+from minidi.schedules import Schedule
 from minidi.train import TrainingDiverged, evaluate, fit, summarize
 
 

@@ -14,7 +14,8 @@ import tarfile
 import numpy as np
 
 from ..errors import MinidiError
-from .download import atomic_write_bytes, check_md5, download, explicit_dir
+from ..files import atomic_write_bytes
+from .download import check_md5, download, explicit_dir
 
 URL = "https://www.cs.toronto.edu/~kriz/"
 SPECS = {

@@ -1,10 +1,10 @@
 """Downloading and checking dataset files: MD5 verification, atomic writes."""
 import hashlib
 import os
-import secrets
 import urllib.request
 
 from ..errors import MinidiError
+from ..files import atomic_write_bytes
 
 
 def md5sum(path, chunk=1 << 20):
@@ -13,29 +13,6 @@ def md5sum(path, chunk=1 << 20):
         for block in iter(lambda: f.read(chunk), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-TMP_PREFIX = ".tmp-"     # temporary files of atomic writes; a folder holding only these counts as empty
-
-
-def atomic_write_bytes(path, data):
-    """Write bytes to `path` through a temporary file in the same folder and os.replace (never half a file).
-
-    The temporary file is created with mode 0o666 filtered by the user's umask, as open() would create
-    `path` itself (tempfile.mkstemp would make every result file 0600).
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{os.path.basename(path)}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def explicit_dir(data_dir):

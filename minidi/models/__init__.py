@@ -1,9 +1,11 @@
 """Model builders and the named presets of the studies.
 
 Every model is built on the host from a seeded NumPy generator (the same seed gives the same weights on
-CPU and GPU) and then moved with `minidi.backend.to_device`. Each model has `pruning_plan()` (see
-`minidi.prune.plan`) and follows the engine's forward/backward/state_dict conventions.
+CPU and GPU) and then moved with `minidi.backend.to_device`. Each model answers the questions of `minidi.models.plan` (its pruning plan,
+its input shape, whether it is a chain) and follows the engine's forward/backward/state_dict conventions.
 """
+import functools
+
 from ..errors import MinidiError
 from .convnets import ConvNet, conv4, lenet5, vgg
 from .mlp import MLP, mlp
@@ -42,8 +44,16 @@ def build(name, **overrides):
     builder = spec.pop("builder")
     spec.update(overrides)
     model = builder(**spec)
-    model.name, model.build_overrides = name, dict(overrides)      # what `build` needs to draw it again
+    model.name, model.build_overrides = name, dict(overrides)
+    channels, side = INPUT[name]
+    model.sample_shape = (side * side,) if channels is None else (channels, side, side)
+    model.redraw = functools.partial(redraw, name, dict(overrides))   # the same preset, another seed
     return model
+
+
+def redraw(name, overrides, seed):
+    """A fresh draw of preset `name` (its init distribution) with `seed`: what `prune.reinit_kept` asks for."""
+    return build(name, **{**overrides, "seed": seed})
 
 
 __all__ = ["build", "PRESETS", "INPUT", "STUDY_LAYERS", "mlp", "MLP", "lenet5", "vgg", "conv4",

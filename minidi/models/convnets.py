@@ -10,14 +10,17 @@ from ..backend import rng as backend_rng
 from ..errors import MinidiError
 from ..nn import ACTIVATIONS, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
 from ..nn import init as initializers
-from ..prune.plan import chain_plan
+from .plan import chain_plan
 
 
 class ConvNet(Module):
     """x (N, C, H, W) → features → flatten → classifier → logits (N, classes)."""
 
+    chain = True              # the k-th activation follows the k-th weight layer (minidi.models.plan)
+
     def __init__(self, features, classifier, act="relu"):
         self.act = act
+        self.sample_shape = None              # (C, H, W), set by minidi.models.build
         self.features = features
         self.flatten = Flatten()
         self.classifier = classifier

@@ -5,7 +5,7 @@ from ..backend import rng as backend_rng
 from ..errors import MinidiError
 from ..nn import ACTIVATIONS, Linear, Module, Sequential
 from ..nn import init as initializers
-from ..prune.plan import chain_plan
+from .plan import chain_plan
 
 
 class MLP(Module):
@@ -16,9 +16,12 @@ class MLP(Module):
     `self.layers = nn.Sequential(nn.Linear(...), nn.ReLU(), nn.Linear(...), ...)`.
     """
 
+    chain = True              # the k-th activation follows the k-th weight layer (minidi.models.plan)
+
     def __init__(self, layers, act):
         self.act = act
         self.layers = Sequential(*layers)
+        self.sample_shape = (layers[0].in_features,)
 
     def forward(self, x):
         self.input_shape = x.shape

@@ -8,16 +8,18 @@ import numpy as np
 
 from ..errors import MinidiError
 from ..nn import BasicBlock, GlobalAvgPool2d, Identity, Module, ReLU, Sequential, ZeroPadShortcut
-from ..prune.plan import PruneEntry
-from ..prune.spec import OUTPUT_LAYER
+from .plan import OUTPUT_LAYER, PruneEntry
 from .convnets import Init
 
 NOT_PRUNED = "on ResNets only the first conv of each residual block is pruned (the block's output width is kept)"
 
 
 class ResNet(Module):
+    chain = False             # residual blocks: the activations do not follow the weight layers one to one
+
     def __init__(self, conv1, bn1, stages, linear):
         self.conv1, self.bn1, self.relu = conv1, bn1, ReLU()
+        self.sample_shape = None              # (C, H, W), set by minidi.models.build
         for k, stage in enumerate(stages, start=1):
             setattr(self, f"layer{k}", stage)
         self.stages = stages

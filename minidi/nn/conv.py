@@ -39,17 +39,9 @@ class Conv2d(Module):
         self.bias = Parameter(bias) if bias is not None else None
         self.stride, self.padding = stride, padding
 
-    @property
-    def out_channels(self):
-        return self.weight.shape[0]
-
-    @property
-    def in_channels(self):
-        return self.weight.shape[1]
-
-    @property
-    def kernel_size(self):
-        return tuple(self.weight.shape[2:])
+    out_channels = property(lambda self: self.weight.shape[0], doc="O, the number of filters")
+    in_channels = property(lambda self: self.weight.shape[1], doc="C, the input channels")
+    kernel_size = property(lambda self: tuple(self.weight.shape[2:]), doc="(kh, kw)")
 
     def _wm(self):
         """W (O, C, kh, kw) as the matrix (O, kh·kw·C) whose columns follow the (i, j, c) rows of cols."""

@@ -1,4 +1,5 @@
 """Linear (fully connected) layer and Identity."""
+from ..backend import get_array_module
 from .module import Module
 from .parameter import Parameter
 

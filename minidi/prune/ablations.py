@@ -16,7 +16,7 @@ import numpy as np
 from ..backend import get_array_module, to_numpy
 from ..backend import rng as backend_rng
 from ..errors import MinidiError
-from .unstructured import prunable
+from .masks import prunable
 
 
 def shuffle_masks(model, seed, init=None):
@@ -42,11 +42,10 @@ def shuffle_masks(model, seed, init=None):
 
 def reinit_kept(model, seed):
     """Fresh weights from the same initialization distribution (the model rebuilt with `seed`), masks kept."""
-    from ..models import build
-    name = getattr(model, "name", None)
-    if name is None:
+    redraw = getattr(model, "redraw", None)
+    if redraw is None:
         raise MinidiError("reinit_kept needs a model built by minidi.models.build (its init distribution)")
-    fresh = prunable(build(name, **{**getattr(model, "build_overrides", {}), "seed": seed}))
+    fresh = prunable(redraw(seed=seed))
     for key, p in prunable(model).items():
         xp = get_array_module(p.data)
         p.data = xp.asarray(fresh[key].data, dtype=p.data.dtype)

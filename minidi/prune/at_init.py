@@ -1,10 +1,9 @@
 """Masks from pruning-at-initialization scores: exact counts, global or per-layer scope, SynFlow's rounds,
 invert, and layer collapse.
 
-Mask rule. At density d = 1 − s, a pool of N weights keeps exactly round(d·N) of them: the pool is every
-prunable weight ("global") or each layer on its own ("local"). The kept ones have the highest priority, where
-priority = score, or −score for the methods that keep their lowest scores (GraSP); `invert` negates it (keep
-what the method would remove). Ties are broken by position: the earlier weight (layer order, then C order) wins.
+Masks follow the one rule of `minidi.prune.masks` (exact count round(d·N) per pool, "global" or "local",
+ties to the earlier position), with priority = score, or −score for the methods that keep their lowest scores
+(GraSP); `invert` negates it (keep what the method would remove).
 
 SynFlow is iterative: in round k = 1..R it rescores the masked network and keeps the global top d^(k/R) of all
 weights. A weight pruned in an earlier round gets priority −∞ and never comes back, so the masks are nested
@@ -18,47 +17,9 @@ then a weight w_ij is on a path iff w_ij · ∂R/∂w_ij > 0 (forward reach of j
 import numpy as np
 
 from ..backend import get_array_module, to_numpy
-from ..errors import MinidiError, check_number
-from .scores import KEEP_LOWEST, input_shape, scores, scoring_copy
-from .unstructured import apply_masks, per_pool, prunable
-
-SCOPES = ("global", "local")
-
-
-def keep_top(priority, density, scope="global"):
-    """{name: 0/1 float32 host mask} keeping exactly round(density·N) highest priorities of each pool."""
-    if scope not in SCOPES:
-        raise MinidiError(f"scope must be 'global' or 'local', got {scope!r}")
-    return per_pool(priority, lambda values: _keep(values, density), scope == "global")
-
-
-def _keep(values, density):
-    """0/1 mask keeping the round(density·n) highest values; ties at the threshold go to the earlier positions
-    (the same mask as a stable descending sort, in O(n): one partition finds the threshold)."""
-    n = values.size
-    n_keep = int(round(density * n))
-    mask = np.zeros(n, dtype=np.float32)
-    if n_keep > 0:
-        kth = np.partition(values, n - n_keep)[n - n_keep]            # the n_keep-th largest value
-        above = values > kth
-        mask[above] = 1
-        mask[np.flatnonzero(values == kth)[:n_keep - int(above.sum())]] = 1
-    assert int(mask.sum()) == n_keep
-    return mask
-
-
-def masked_priority(model, values):
-    """{name: float64 host priority}: `values[name]` (an array shaped like the weight), with every weight that is
-    already pruned at −∞, so that it can never be kept again (nested masks: SynFlow's rounds, gradual GMP,
-    iterative pruning)."""
-    out = {}
-    for name, p in prunable(model).items():
-        v = np.array(to_numpy(values[name]), dtype=np.float64)
-        if p.mask is not None:
-            v[to_numpy(p.mask) == 0] = -np.inf
-        out[name] = v
-    return out
-
+from ..errors import check_number
+from .masks import apply_masks, keep_top, masked_priority, prunable
+from .scores import KEEP_LOWEST, sample_shape, scores, scoring_copy
 
 def prune_at_init(model, method, sparsity, scope="global", x=None, y=None, rounds=100, invert=False, seed=0):
     """Score `model` with `method`, set the masks in place, return the per-layer report (`collapse_report`).
@@ -83,12 +44,11 @@ def apply_scores(model, method, s, density, scope="global", invert=False):
 
 def connected_weights(model):
     """{name: host bool array}: which weights lie on at least one input→output path of the masked network."""
-    from ..nn import Conv2d, Linear
-    from ..nn.batchnorm import _BatchNorm
+    from ..nn import BatchNorm1d, BatchNorm2d, Conv2d, Linear
     work = scoring_copy(model, training=False)
     weights = prunable(work)
     for _, m in work.named_modules():
-        if isinstance(m, _BatchNorm):                               # the identity: γ = 1, β = 0, μ = 0, σ² + ε = 1
+        if isinstance(m, (BatchNorm1d, BatchNorm2d)):                               # the identity: γ = 1, β = 0, μ = 0, σ² + ε = 1
             m.weight.data[...], m.bias.data[...], m.running_mean[...], m.running_var[...] = 1, 0, 0, 1 - m.eps
         elif isinstance(m, (Linear, Conv2d)) and m.bias is not None:
             m.bias.data[...] = 0
@@ -96,7 +56,7 @@ def connected_weights(model):
         mask = p.mask if p.mask is not None else get_array_module(p.data).ones_like(p.data)
         p.data = mask / (p.size // p.shape[0])                      # mask / fan_in ≥ 0
     xp = get_array_module(next(iter(weights.values())).data)
-    out = work.forward(xp.ones((1,) + input_shape(model), dtype=np.float64))
+    out = work.forward(xp.ones((1,) + sample_shape(model), dtype=np.float64))
     work.backward(xp.ones_like(out), input_grad=False)
     return {k: to_numpy(p.data * p.grad) > 0 for k, p in weights.items()}
 

@@ -14,8 +14,7 @@ final sparsity at its end step; minidi's n steps are all real prune steps.
 import numpy as np
 
 from ..errors import check_number
-from .at_init import keep_top, masked_priority
-from .unstructured import apply_masks, prunable
+from .masks import apply_masks, keep_top, masked_priority, prunable
 
 
 def gmp(model, sparsity):

@@ -13,7 +13,7 @@ from scipy import stats
 
 from ..backend import to_numpy
 from .ablations import kept_values
-from .unstructured import prunable
+from .masks import prunable
 
 
 def layer_stats(model):

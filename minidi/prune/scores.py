@@ -29,7 +29,7 @@ from ..backend import get_array_module
 from ..backend import rng as backend_rng
 from ..errors import MinidiError
 from ..nn import SoftmaxCrossEntropy
-from .unstructured import prunable
+from .masks import prunable
 
 METHODS = ("random", "magnitude", "snip", "grasp", "synflow")
 NEEDS_DATA = ("snip", "grasp")
@@ -91,7 +91,7 @@ def synflow_scores(model):
     work = scoring_copy(model, training=False)
     work.apply_arrays(lambda a: abs(a) if a.dtype.kind == "f" else a)
     xp = get_array_module(next(iter(prunable(work).values())).data)
-    out = work.forward(xp.ones((1,) + input_shape(model), dtype=np.float64))
+    out = work.forward(xp.ones((1,) + sample_shape(model), dtype=np.float64))
     work.backward(xp.ones_like(out), input_grad=False)               # dR/d(outputs) = 1
     return {k: abs(p.data * p.grad) for k, p in prunable(work).items()}
 
@@ -138,17 +138,12 @@ def hessian_gradient_product(model, x, y, temperature=1.0):
     return {k: (grads[0][k] - grads[1][k]) / (2 * eps) for k in weights}
 
 
-def input_shape(model):
-    """The shape of one input sample: the preset's (C, H, W) or (D,), else the first Linear layer's (D,)."""
-    from ..models import INPUT
-    name = getattr(model, "name", None)
-    if name in INPUT:
-        channels, side = INPUT[name]
-        return (side * side,) if channels is None else (channels, side, side)
-    first = next(iter(prunable(model).values()))
-    if first.data.ndim == 2:
-        return (first.shape[1],)
-    raise MinidiError("the input shape of this conv model is unknown: build it with minidi.models.build")
+def sample_shape(model):
+    """The shape of one input sample, as the model states it (`model.sample_shape`, see `minidi.models.plan`)."""
+    shape = getattr(model, "sample_shape", None)
+    if shape is None:
+        raise MinidiError("the input shape of this model is unknown: build it with minidi.models.build")
+    return tuple(shape)
 
 
 def per_class_batch(x, y, per_class=10, seed=0, classes=None):

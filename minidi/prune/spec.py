@@ -4,7 +4,7 @@ from fnmatch import fnmatch
 
 from ..errors import MinidiError
 
-OUTPUT_LAYER = "it is the output layer, whose neurons (the classes) are never pruned"
+COUNTED_OUTPUT = "it is the last of the counted layers, the output layer, whose neurons are never pruned"
 
 
 def _items(spec):
@@ -45,7 +45,7 @@ def parse_spec(spec, plan):
     layer, or on ResNets any conv but the first of a block) with a ratio above 0 is an error.
     """
     if isinstance(plan, int):                       # a bare layer count: the last one is the output layer
-        names, blocked = [str(i) for i in range(plan)], {plan - 1: OUTPUT_LAYER}
+        names, blocked = [str(i) for i in range(plan)], {plan - 1: COUNTED_OUTPUT}
     else:
         names = [e.name for e in plan]
         blocked = {i: e.why for i, e in enumerate(plan) if not e.prunable}

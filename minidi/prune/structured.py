@@ -3,7 +3,7 @@
 Score of output unit j of a weight layer = mean |W[j, ...]| (its L1 norm over fan-in: the incoming weights
 of a neuron, or a filter's (in, kh, kw) kernel). In a layer pruned at ratio PR, the
 n = min(ceil(PR·n_out), n_out − 1) units with the smallest scores are removed. Removal follows the model's
-pruning plan (`minidi.prune.plan`): the surviving rows of W_l and entries of b_l, the matching channels of a
+pruning plan (`minidi.models.plan`): the surviving rows of W_l and entries of b_l, the matching channels of a
 BatchNorm after it, and the matching inputs of the next layer (columns of a Linear, input channels of a
 Conv2d, or blocks of H·W columns of a Linear after a Flatten). All scores come from the original weights.
 """
@@ -14,11 +14,6 @@ import numpy as np
 
 from ..backend import get_array_module, to_numpy
 from .spec import parse_spec
-
-
-def weight_layers(model):
-    """Every weight layer (Linear or Conv2d) of a model, in forward order."""
-    return [entry.layer for entry in model.pruning_plan()]
 
 
 def l1_scores(weight):

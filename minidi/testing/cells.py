@@ -1,4 +1,4 @@
-"""Cell kinds for the grid runner's own tests (importable by pool and Dask workers, which is why they live in
+"""Cell functions for the grid runner's own tests (importable by pool and Dask workers, which is why they live in
 the package): each records every time it runs, so a test can count executions."""
 import os
 import time

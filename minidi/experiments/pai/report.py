@@ -1,38 +1,24 @@
-"""Outputs of the pruning-at-initialization study: summary.json, accuracy.csv, layers.csv, report.md, figures.
+"""The pruning-at-initialization study's report: summary.json, accuracy.csv, layers.csv, report.md, figures.
 
-Every claim line is computed from the run's numbers. "Within the seed-to-seed spread" means
-|Δ| ≤ tol = max(2·s, 0.005), s the larger sample std across replicates of the two arms compared (half a point
-at least, so that a one-seed run is not judged on a spread of zero).
+Every claim line is computed from the run's numbers (`claims`). "Within the seed-to-seed spread" means
+|Δ| ≤ tol (`experiments.stats.tolerance`: max(2·s, 0.005), s the larger sample std across replicates of the two
+arms compared).
 """
 import os
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .. import grid  # noqa: E402
-from ..checkpoint import load_npz, write_csv  # noqa: E402
-from ..data.download import atomic_write_bytes  # noqa: E402
-from ..plots import _save  # noqa: E402
-from ..prune.layerstats import flat_weights, wd_ratios  # noqa: E402
-from ..train import write_json  # noqa: E402
-from .pai import CONTROL, CONTROL_VARIANTS  # noqa: E402
+from ... import grid
+from ...files import load_npz, write_csv, write_json, write_text
+from ...plots import plt, save
+from ...prune.layerstats import flat_weights, wd_ratios
+from ..stats import mean_std, tolerance, verdict
+from .cells import CONTROL, CONTROL_VARIANTS
 
 PAI = ("magnitude", "snip", "grasp", "synflow")          # the methods the claims are about
-MIN_TOL = 0.005
 
 
-def mean_std(values):
-    return float(np.mean(values)), (float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
-
-
-def tolerance(a, b):
-    return max(2 * max(mean_std(a)[1], mean_std(b)[1]), MIN_TOL)
-
-
-def write_outputs(out_dir, config, groups, folders, seconds):
+def write_report(out_dir, config, groups, folders, seconds, device=None):
     """Read every cell's result, compute the tables and claims, write the files; returns the summary."""
     result = lambda cell: grid.read_result(folders[cell.key])  # noqa: E731
     c = config
@@ -67,7 +53,7 @@ def write_outputs(out_dir, config, groups, folders, seconds):
     write_csv(os.path.join(out_dir, "layers.csv"), _layer_rows(train, wd))
     figures = draw(out_dir, c, summary, acc, curves, masks, methods)
     text = report(c, summary, acc, methods, figures)
-    atomic_write_bytes(os.path.join(out_dir, "report.md"), text.encode())
+    write_text(os.path.join(out_dir, "report.md"), text)
     return summary
 
 
@@ -114,10 +100,6 @@ def _layer_rows(train, wd):
     return rows
 
 
-def _yes(held):
-    return "**held**" if held else "**not held**"
-
-
 def claims(summary, c, acc, methods):
     """The note's three claims, each held or not, with the numbers."""
     top = c["sparsities"][-1]
@@ -141,7 +123,7 @@ def claims(summary, c, acc, methods):
             drops.append((v, d, tol, d > tol))
     held = bool(checks) and all(checks) and bool(drops) and all(x[3] for x in drops)
     lines.append(f"1. Shuffle and reinit stay within the seed spread for the PaI methods, the control drops: "
-                 f"{_yes(held)} ({sum(checks)}/{len(checks)} method×sparsity×variant within tolerance; largest "
+                 f"{verdict(held)} ({sum(checks)}/{len(checks)} method×sparsity×variant within tolerance; largest "
                  f"excess: {worst[1] or 'none'}; control at sparsity {top:g}: "
                  + (", ".join(f"{v} drops {d:+.4f} (tol {t:.4f})" for v, d, t, _ in drops) or "not run") + ").")
     # 2. WD ratios below 1 in most layers
@@ -149,7 +131,7 @@ def claims(summary, c, acc, methods):
               for v, layers in per.items() for layer, r in layers.items()]
     below = [r < 1 for *_, r in ratios]
     lines.append(f"2. WD(orig, shuffle) and WD(orig, reinit) below WD(orig, random) in most layers: "
-                 f"{_yes(bool(below) and sum(below) > len(below) / 2)} ({sum(below)}/{len(below)} "
+                 f"{verdict(bool(below) and sum(below) > len(below) / 2)} ({sum(below)}/{len(below)} "
                  f"method×sparsity×layer×variant ratios below 1; median ratio "
                  f"{np.median([r for *_, r in ratios]) if ratios else float('nan'):.3g}).")
     # 3. the ranking at the highest sparsity, and magnitude collapsing first
@@ -165,7 +147,7 @@ def claims(summary, c, acc, methods):
     first = {m: min([f if f is not None else 1.0 for f in fs]) for m, fs in summary["first_collapse"].items()}
     collapse_first = all(first["magnitude"] < f for m, f in first.items() if m != "magnitude")
     lines.append(f"3. At sparsity {top:g}, SynFlow ≈ SNIP ≥ GraSP > random, and global magnitude at init collapses a "
-                 f"layer first: {_yes(eq and ge and gt and collapse_first)} (SynFlow {mu['synflow']:.4f}, SNIP "
+                 f"layer first: {verdict(eq and ge and gt and collapse_first)} (SynFlow {mu['synflow']:.4f}, SNIP "
                  f"{mu['snip']:.4f}, GraSP {mu['grasp']:.4f}, random {mu['random']:.4f}: ≈ {eq}, ≥ {ge}, > {gt}; "
                  f"first sparsity with a collapsed layer: " + ", ".join(
                      f"{m} {'never' if f == 1.0 else f'{f:g}'}" for m, f in first.items()) + f"; first {collapse_first}).")
@@ -210,7 +192,7 @@ def draw(out_dir, c, summary, acc, curves, masks, methods):
         ax.set(title=m, xlabel="sparsity")
     axes[0][0].set_ylabel("final test accuracy")
     axes[0][0].legend(fontsize=7)
-    figs["accuracy vs sparsity per method"] = _save(fig, os.path.join(out_dir, "acc_vs_sparsity.png"))
+    figs["accuracy vs sparsity per method"] = save(fig, os.path.join(out_dir, "acc_vs_sparsity.png"))
     fig, ax = plt.subplots(figsize=(6, 3.4))
     layers = [r["name"] for r in masks[(methods[0], top, False, 0)]["layers"]]
     width = 0.8 / len(methods)
@@ -221,7 +203,7 @@ def draw(out_dir, c, summary, acc, curves, masks, methods):
            title=f"per-layer density at sparsity {top:g} (a missing bar: collapsed)")
     ax.set_xticklabels(layers, rotation=45, ha="right", fontsize=7)
     ax.legend(fontsize=7)
-    figs["per-layer density"] = _save(fig, os.path.join(out_dir, "layer_density.png"))
+    figs["per-layer density"] = save(fig, os.path.join(out_dir, "layer_density.png"))
     if summary["wd_ratios"]:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
         keys = [m for m in methods if f"{m}|{top}" in summary["wd_ratios"]]
@@ -234,7 +216,7 @@ def draw(out_dir, c, summary, acc, curves, masks, methods):
             ax.set_xticklabels(layers, rotation=45, ha="right", fontsize=7)
         axes[0].legend(fontsize=7)
         fig.suptitle(f"sparsity {top:g}, trained weights (below the dotted line: closer than random pruning)", fontsize=9)
-        figs["Wasserstein ratios per layer"] = _save(fig, os.path.join(out_dir, "wd_ratios.png"))
+        figs["Wasserstein ratios per layer"] = save(fig, os.path.join(out_dir, "wd_ratios.png"))
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     for m in methods:
         cv = np.array(curves[(m, top, "original")])
@@ -250,5 +232,5 @@ def draw(out_dir, c, summary, acc, curves, masks, methods):
     axes[0].set(xlabel="sparsity", ylabel="mean JSV at init", yscale="log", title="Jacobian at init")
     axes[1].set(xlabel="epoch (0 = init)", ylabel="mean JSV", yscale="log", title=f"sparsity {top:g}, original masks")
     axes[1].legend(fontsize=7)
-    figs["mean JSV at init and vs epoch"] = _save(fig, os.path.join(out_dir, "jsv.png"))
+    figs["mean JSV at init and vs epoch"] = save(fig, os.path.join(out_dir, "jsv.png"))
     return figs

@@ -1,21 +1,20 @@
-"""Outputs of the weight-shedding study: summary.json, cascade.csv, routes.csv, report.md (claims computed),
+"""The weight-shedding study's report: summary.json, cascade.csv, routes.csv, report.md (claims computed),
 figures. "Many times" is ≥ 3× the pruned fraction, "much smaller" ≤ 1/3 of the large-LR + weight-decay arm's σ,
 "approaches GMP" within max(tol, 1 point) and "clearly below" more than that (tol as in the pai study)."""
 import os
 
 import numpy as np
 
-from .. import grid
-from ..checkpoint import write_csv
-from ..data.download import atomic_write_bytes
-from ..train import write_json
-from .pai_report import _save, _yes, mean_std, plt, tolerance
-from .shedding import ARMS, ROUTES
+from ... import grid
+from ...files import write_csv, write_json, write_text
+from ...plots import plt, save
+from ..stats import mean_std, tolerance, verdict
+from .cells import ARMS, ROUTES
 
 TAU = "kappa=0.01"
 
 
-def write_outputs(out_dir, config, groups, folders, seconds):
+def write_report(out_dir, config, groups, folders, seconds, device=None):
     c = config
     res = lambda cell: grid.read_result(folders[cell.key])  # noqa: E731
     cascade = {key: res(cell) for key, cell in groups["cascade"].items()}
@@ -41,7 +40,7 @@ def write_outputs(out_dir, config, groups, folders, seconds):
          "acc_after_pruning": r["acc_after_pruning"], "epochs_before_final": r["epochs_before_final"],
          "rounds": len(r["log"]), "collapsed": ";".join(r["collapsed"])} for (_, _, s), r in routes.items()])
     figures = draw(out_dir, c, cascade, acc)
-    atomic_write_bytes(os.path.join(out_dir, "report.md"), report(c, summary, cascade, acc, figures).encode())
+    write_text(os.path.join(out_dir, "report.md"), report(c, summary, cascade, acc, figures))
     return summary
 
 
@@ -53,7 +52,7 @@ def claims(c, cascade, sigma_end, dead, acc):
     smaller = m["large"] <= m["large+wd"] / 3 and m["small+wd"] <= m["large+wd"] / 3
     lines = [f"1. After a random prune of {f:g} and fine-tuning at LR 0.1 with weight decay 5e-4, σ (τ = 0.01·median) "
              f"rises to many times the pruned fraction with rising dead units, and stays much smaller without weight "
-             f"decay or at LR 0.001: {_yes(many and all(rising) and smaller)} (σ at the end: " + ", ".join(
+             f"decay or at LR 0.001: {verdict(many and all(rising) and smaller)} (σ at the end: " + ", ".join(
                  f"{arm} {v:.3f}" for arm, v in m.items()) + f"; {m['large+wd'] / f:.2f}× the pruned fraction; dead units "
              f"first → last epoch: " + ", ".join(f"{d[0]}→{d[-1]}" for d in dead["large+wd"]) + ")."]
     parts, approach, below = [], [], []
@@ -65,10 +64,10 @@ def claims(c, cascade, sigma_end, dead, acc):
         parts.append(f"{sp:g}: GMP {mean_std(g)[0]:.4f}, gradual {mean_std(acc[('gradual', sp)])[0]:.4f}, random+shedding "
                      f"{mean_std(rs)[0]:.4f}, random without weight decay {mean_std(rn)[0]:.4f}")
     lines.append(f"2. Random pruning with shedding approaches GMP at every final sparsity, and stays clearly below it "
-                 f"with shedding suppressed at the highest: {_yes(all(approach) and below[-1])} ({'; '.join(parts)}).")
+                 f"with shedding suppressed at the highest: {verdict(all(approach) and below[-1])} ({'; '.join(parts)}).")
     n_dead = {arm: int(np.mean([d[-1] for d in dead[arm]])) for arm in ARMS}
     layers = sorted({name for r in cascade.values() for name in r["disconnected"][TAU]})
-    lines.append(f"3. Shedding disconnects whole units or layers, detected and reported: {_yes(n_dead['large+wd'] > 0)} "
+    lines.append(f"3. Shedding disconnects whole units or layers, detected and reported: {verdict(n_dead['large+wd'] > 0)} "
                  f"(dead units at the end, mean over seeds: " + ", ".join(f"{a} {n}" for a, n in n_dead.items())
                  + f"; layers disconnected once shed weights are removed: {', '.join(layers) or 'none'}).")
     return lines
@@ -114,14 +113,14 @@ def draw(out_dir, c, cascade, acc):
     a.set(xscale="log", xlabel="fine-tuning epoch (log)", ylabel="σ(t)", title="shed fraction (seed 0; dotted: pruned share)")
     b.set(xlabel="epoch", ylabel="dead units", title="dead units (mean over seeds)")
     a.legend(fontsize=6)
-    figs["σ(t) and dead units"] = _save(fig, os.path.join(out_dir, "shedding.png"))
+    figs["σ(t) and dead units"] = save(fig, os.path.join(out_dir, "shedding.png"))
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for route in ROUTES:
         pts = [mean_std(acc[(route, s)]) for s in c["sparsities"]]
         ax.errorbar(c["sparsities"], [p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, capsize=2, label=route)
     ax.set(xlabel="final sparsity", ylabel="final test accuracy", title="pruning routes")
     ax.legend(fontsize=7)
-    figs["accuracy vs final sparsity"] = _save(fig, os.path.join(out_dir, "acc_vs_sparsity.png"))
+    figs["accuracy vs final sparsity"] = save(fig, os.path.join(out_dir, "acc_vs_sparsity.png"))
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for arm in ARMS:
         cv = np.array([[cascade[(arm, s)]["jsv_init"]] + [h["jsv_mean"] for h in cascade[(arm, s)]["history"]]
@@ -129,5 +128,5 @@ def draw(out_dir, c, cascade, acc):
         ax.plot(np.arange(cv.shape[1]), cv.mean(axis=0), label=arm)
     ax.set(xlabel="fine-tuning epoch (0 = after pruning)", ylabel="mean JSV", yscale="log", title="Jacobian spectrum")
     ax.legend(fontsize=7)
-    figs["mean JSV vs epoch"] = _save(fig, os.path.join(out_dir, "jsv_vs_epoch.png"))
+    figs["mean JSV vs epoch"] = save(fig, os.path.join(out_dir, "jsv_vs_epoch.png"))
     return figs

@@ -1,4 +1,13 @@
-"""The pruning plan of a model: for each weight layer, what its output units feed.
+"""A model's topology, asked of the model by everything downstream (pruning, the Jacobian, the studies):
+
+    model.pruning_plan()   for each weight layer, in forward order, what its output units feed (below)
+    weight_layers(model)   the Linear and Conv2d layers in forward order
+    model.sample_shape     the shape of one input sample, (D,) or (C, H, W): an MLP knows it from its first
+                           layer; a CNN gets it from `minidi.models.build` (None otherwise)
+    model.chain            True when the k-th activation follows the k-th weight layer (MLPs, LeNet, VGG);
+                           False for residual networks
+
+The pruning plan: for each weight layer, what its output units feed.
 
 Physical removal of unit j of a layer touches three places: row j of the layer itself (weight and bias),
 channel j of a BatchNorm right after it, and the inputs of the next weight layer that read unit j (one column
@@ -8,7 +17,8 @@ as `PruneEntry` rows, one per weight layer in forward order, from `model.pruning
 from dataclasses import dataclass
 
 from ..nn import BatchNorm1d, BatchNorm2d, Conv2d, Linear
-from .spec import OUTPUT_LAYER
+
+OUTPUT_LAYER = "it is the output layer, whose neurons (the classes) are never pruned"
 
 
 @dataclass
@@ -20,6 +30,11 @@ class PruneEntry:
     group: int = 1            # inputs of `next` per unit: H·W when a Flatten sits between a conv and a Linear
     prunable: bool = True
     why: str = ""             # why not, when prunable is False
+
+
+def weight_layers(model):
+    """Every weight layer (Linear or Conv2d) of a model, in forward order."""
+    return [entry.layer for entry in model.pruning_plan()]
 
 
 def is_weight_layer(module):

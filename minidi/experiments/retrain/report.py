@@ -1,22 +1,21 @@
-"""Outputs of the retraining study: summary.json, accuracy.csv, report.md (claims computed), figures.
+"""The retraining study's report: summary.json, accuracy.csv, report.md (claims computed), figures.
 
-"Within the spread" uses the tolerance of the pai study: tol = max(2·s, 0.005), s the larger sample std
-across replicates of the two arms compared.
+"Within the spread" uses `experiments.stats.tolerance`: max(2·s, 0.005), s the larger sample std across
+replicates of the two arms compared.
 """
 import os
 
 import numpy as np
 
-from .. import grid
-from ..checkpoint import write_csv
-from ..data.download import atomic_write_bytes
-from ..train import write_json
-from .pai_report import mean_std, plt, tolerance, _save, _yes
+from ... import grid
+from ...files import write_csv, write_json, write_text
+from ...plots import plot_schedules, plt, save
+from ..stats import mean_std, tolerance, verdict
 
 LARGE = ("slr", "clr")                         # the schedules that restart at a large LR
 
 
-def write_outputs(out_dir, config, groups, folders, seconds):
+def write_report(out_dir, config, groups, folders, seconds, device=None):
     c = config
     acc, jsv = {}, {}
     rows = []
@@ -35,7 +34,7 @@ def write_outputs(out_dir, config, groups, folders, seconds):
     write_json(os.path.join(out_dir, "summary.json"), summary)
     write_csv(os.path.join(out_dir, "accuracy.csv"), rows)
     figures = draw(out_dir, c, acc, jsv)
-    atomic_write_bytes(os.path.join(out_dir, "report.md"), report(c, summary, acc, figures).encode())
+    write_text(os.path.join(out_dir, "report.md"), report(c, summary, acc, figures))
     return summary
 
 
@@ -63,7 +62,7 @@ def claims(c, acc):
         short = [T for T in Ts if T <= E / 4]
         same = [acc[(arm, "lrw", T)] == acc[(arm, "ft", T)] for T in short for arm in c["arms"]]
         lines.append(f"1. At equal budget CLR ≈ SLR ≥ LRW ≥ FT ({l1} arm), and LRW = FT for T ≤ E/4: "
-                     f"{_yes(ok and all(same))} ({'; '.join(parts)}; LRW identical to FT at T ≤ E/4: "
+                     f"{verdict(ok and all(same))} ({'; '.join(parts)}; LRW identical to FT at T ≤ E/4: "
                      f"{all(same) if same else 'no such budget'}). The 'gap largest at high sparsity' part needs "
                      "several ratios: compare runs at different --ratio.")
     else:
@@ -78,18 +77,18 @@ def claims(c, acc):
             ok &= held
             parts.append(f"T={T}: {rnd}+{best.upper()} {_m(acc, (rnd, best, T)):.4f} vs {l1}+FT {_m(acc, (l1, 'ft', T)):.4f}")
         lines.append(f"2. {rnd} pruning + CLR/SLR ≥ {l1} pruning + FT (ratio {c['ratio']:g}, {c['seeds']} seed(s)): "
-                     f"{_yes(ok)} ({'; '.join(parts)}).")
+                     f"{verdict(ok)} ({'; '.join(parts)}).")
         # 3. under one large-LR schedule, the arm gap is smaller than the schedule gap
         k = large[-1]
         gaps = [(abs(_m(acc, (l1, k, T)) - _m(acc, (rnd, k, T))), _m(acc, (l1, k, T)) - _m(acc, (l1, "ft", T)))
                 for T in Ts]
         lines.append(f"3. Under {k.upper()}, the {l1}-vs-{rnd} gap is smaller than the {k.upper()}-vs-FT gap: "
-                     f"{_yes(np.mean([g[0] for g in gaps]) < np.mean([g[1] for g in gaps]))} (mean over budgets: "
+                     f"{verdict(np.mean([g[0] for g in gaps]) < np.mean([g[1] for g in gaps]))} (mean over budgets: "
                      f"arm gap {np.mean([g[0] for g in gaps]):.4f}, schedule gap {np.mean([g[1] for g in gaps]):+.4f}).")
         # 4. the advantage shrinks as T grows
         adv = [max(_m(acc, (l1, kk, T)) for kk in large) - _m(acc, (l1, "ft", T)) for T in Ts]
         lines.append(f"4. The advantage of a large LR over FT shrinks as T grows towards E: "
-                     f"{_yes(len(Ts) > 1 and adv[-1] < adv[0])} (" + ", ".join(
+                     f"{verdict(len(Ts) > 1 and adv[-1] < adv[0])} (" + ", ".join(
                          f"T={T}: {a:+.4f}" for T, a in zip(Ts, adv)) + ").")
     else:
         lines += ["2.–4. Not tested: need slr or clr."]
@@ -128,30 +127,6 @@ def report(c, summary, acc, figures):
     return "\n".join(lines) + "\n"
 
 
-def schedule_curves(kinds, E, T, eta_max=0.1, eta_min=0.001, steps_per_epoch=50):
-    """{kind: (t, lr, momentum or None)} sampled per iteration-like step, for the figures."""
-    from ..schedules import retraining_schedule
-    t = np.arange(T * steps_per_epoch) / steps_per_epoch
-    out = {}
-    for k in kinds:
-        s = retraining_schedule(k, E, T, eta_max, eta_min)
-        tt = t if s.per_iteration else np.floor(t)
-        mom = [s.momentum(x) for x in tt]
-        out[k] = (t, np.array([s(x) for x in tt]), None if mom[0] is None else np.array(mom))
-    return out
-
-
-def plot_schedules(path, kinds, E, T, eta_max=0.1, eta_min=0.001):
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
-    for k, (t, lr, mom) in schedule_curves(kinds, E, T, eta_max, eta_min).items():
-        a.plot(t, lr, label=k.upper())
-        b.plot(t, mom if mom is not None else np.full_like(t, 0.9), label=k.upper())
-    a.set(xlabel="retraining epoch", ylabel="learning rate", yscale="log", title=f"E = {E}, T = {T}")
-    b.set(xlabel="retraining epoch", ylabel="momentum", title="momentum (0.9 unless the schedule cycles it)")
-    a.legend(fontsize=7)
-    return _save(fig, path)
-
-
 def draw(out_dir, c, acc, jsv):
     figs = {}
     fig, axes = plt.subplots(1, len(c["arms"]), figsize=(9, 3.2), sharey=True)
@@ -162,7 +137,7 @@ def draw(out_dir, c, acc, jsv):
         ax.set(xlabel="retraining budget T (epochs)", title=f"{arm} pruning")
     axes[0].set_ylabel("final test accuracy")
     axes[-1].legend(fontsize=7)
-    figs["accuracy vs budget"] = _save(fig, os.path.join(out_dir, "acc_vs_budget.png"))
+    figs["accuracy vs budget"] = save(fig, os.path.join(out_dir, "acc_vs_budget.png"))
     T = c["budgets"][len(c["budgets"]) // 2]
     figs["LR and momentum schedules"] = plot_schedules(os.path.join(out_dir, "schedules.png"), c["schedules"],
                                                        c["epochs"], T, c["eta_max"], c["eta_min"])
@@ -174,5 +149,5 @@ def draw(out_dir, c, acc, jsv):
     ax.set(xlabel="retraining epoch (0 = right after pruning)", ylabel="mean JSV", yscale="log",
            title=f"{c['arms'][0]} pruning, T = {T}")
     ax.legend(fontsize=7)
-    figs["mean JSV vs epoch per schedule"] = _save(fig, os.path.join(out_dir, "jsv_vs_epoch.png"))
+    figs["mean JSV vs epoch per schedule"] = save(fig, os.path.join(out_dir, "jsv_vs_epoch.png"))
     return figs

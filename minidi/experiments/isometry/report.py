@@ -1,15 +1,14 @@
-"""Outputs of the core study: summary JSON, CSV tables, markdown report and figures.
-
-Every claim line of the report is computed from the measured numbers; nothing is written in advance.
+"""The core study's report: the summary of its cells' results, summary.json, the CSV tables, report.md and
+the figures. Every claim line (`claims`) is computed from the measured numbers; nothing is written in advance.
 """
 import os
 
 import numpy as np
 
-from .. import plots
-from ..checkpoint import save_npz, write_csv
-from ..data.download import atomic_write_bytes
-from ..train import write_json
+from ... import grid, plots
+from ...files import load_npz, save_npz, write_csv, write_json, write_text
+from ..stats import mean_std
+from .spec import point_name
 
 
 STATS = ("mean", "std", "std_over_mean", "min", "max", "cond", "dist_to_one")
@@ -42,11 +41,6 @@ def _band_over_seeds(per_seed, fn):
     return out
 
 
-def mean_std(values):
-    """(mean, sample std) of the replicates' values (std 0 for one)."""
-    return float(np.mean(values)), (float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
-
-
 def write_outputs(out_dir, summary, spectra):
     write_json(os.path.join(out_dir, "summary.json"), summary)
     save_npz(os.path.join(out_dir, "singular_values.npz"), spectra)
@@ -66,7 +60,7 @@ def write_outputs(out_dir, summary, spectra):
                              "test_acc": r["test_acc"], **{f"jsv_{k}": r[f"jsv_{k}"] for k in STATS}})
     write_csv(os.path.join(out_dir, "history.csv"), rows)
     figures = draw(out_dir, summary, spectra)
-    atomic_write_bytes(os.path.join(out_dir, "report.md"), report(summary, figures).encode())
+    write_text(os.path.join(out_dir, "report.md"), report(summary, figures))
 
 
 def draw(out_dir, summary, spectra):
@@ -176,3 +170,68 @@ def claims(summary):
         f"with OrthP, LR 0.001 matches or beats LR 0.01 (within 0.1 points): "
         f"{yes(final['lr0.001+orthp'] >= final['lr0.01+orthp'] - 0.001)}.",
     ]
+
+
+def write_report(out_dir, config, groups, folders, seconds, device):
+    """The study's summary from its cells' results, then summary.json, the CSVs, report.md and the figures;
+    seconds: {"wall": this invocation, "compute": the cells' own time}."""
+    result = lambda cell: grid.read_result(folders[cell.key])  # noqa: E731
+    pre = [result(c) for c in groups["pretrain"]]
+    sweeps = [result(c) for c in groups["sweep"]]
+    arms = {}
+    for (arm, s, f), cell in groups["finetune"].items():
+        arms.setdefault(arm, {})[str(len(arms.get(arm, {})))] = {**result(cell), "pretrain_seed": s, "finetune_seed": f}
+    spectra = load_npz(os.path.join(folders[groups["sweep"][0].key], "singular_values.npz"))
+    summary = dict(config=config, device=device, pretrained=_mean_pretrained(pre), compute_seconds=seconds["compute"], dense_jsv=sweeps[0]["dense_jsv"],
+                   dense_jsv_per_seed=[r["dense_jsv"]["mean"] for r in sweeps], linear=sweeps[0]["linear"],
+                   sweep=_mean_sweep([r["sweep"] for r in sweeps]), sweep_per_seed=[r["sweep"] for r in sweeps], arms=arms,
+                   widths=sweeps[0]["widths"], seconds=seconds["wall"])
+    write_outputs(out_dir, summary, spectra)
+    return summary
+
+
+def _mean_pretrained(results):
+    accs = [r["final_test_acc"] for r in results]
+    return {"final_test_acc": float(np.mean(accs)), "final_test_acc_per_seed": accs,
+            "seconds": float(sum(r["seconds"] for r in results))}
+
+
+def _number(value):
+    """A statistic read back from JSON: null stands for a non-finite value (an infinite condition number)."""
+    return float("inf") if value is None else value
+
+
+def _mean_sweep(sweeps):
+    """The sweep rows averaged over replicates (stat by stat); `pruned_mean_std`: the spread of the mean JSV."""
+    rows = []
+    for i, first in enumerate(sweeps[0]):
+        group = [s[i] for s in sweeps]
+        row = {"pr": first["pr"], "widths": first["widths"],
+               "test_acc": float(np.mean([r["test_acc"] for r in group])),
+               "orthp_max_abs_dev": float(max(r["orthp_max_abs_dev"] for r in group))}
+        for part in ("pruned", "orthp"):
+            row[part] = {k: float(np.mean([_number(r[part][k]) for r in group])) for k in first[part]}
+        row["pruned_mean_std"] = float(np.std([r["pruned"]["mean"] for r in group], ddof=1)) if len(group) > 1 else 0.0
+        rows.append(row)
+    return rows
+
+
+def sweep_table(points, summaries):
+    """The sweep's table: per point and arm, last-5 accuracy mean ± std across replicates and the final JSV."""
+    lines = ["One row per point and arm. Last-5: a replicate's mean test accuracy over its last 5 epochs; ± is the "
+             "sample std across replicates.", "",
+             "| model | PR | epochs | arm | replicates | last-5 mean ± std | per replicate | final mean JSV | report |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for config, summary in zip(points, summaries):
+        name = point_name(config)
+        for arm, reps in summary["arms"].items():
+            lasts = [r["last5_mean"] for r in reps.values()]
+            m, s = mean_std(lasts)
+            jsv_end = np.mean([r["final_jsv_mean"] for r in reps.values()])
+            lines.append(f"| {config['model']} | {config['pr']:g} | {config['epochs']} | {arm} | {len(lasts)} | "
+                         f"{m:.4f} ± {s:.4f} | {', '.join(f'{v:.4f}' for v in lasts)} | {jsv_end:.4g} | "
+                         f"[{name}]({name}/report.md) |")
+        if not summary["arms"]:
+            lines.append(f"| {config['model']} | {config['pr']:g} | {config['epochs']} | (sweep only) | | | | | "
+                         f"[{name}]({name}/report.md) |")
+    return lines + [""]

@@ -1,0 +1,111 @@
+"""The one driver of every study: check, run the grid of cells, write the report; and sweeps of any study.
+
+A study is a package `minidi.experiments.<name>` with the same three parts (see docs/grid.md):
+    spec.py     `configure(**options)` → the resolved, checked configuration; `grid(config)` → (groups, cells);
+                `point_name(config)`, the name of a sweep point's folder
+    cells.py    the cell functions (`fn(config, folder, deps, context) -> dict`)
+    report.py   `claims(...)`: pure functions that compute each claim line from the results; `write_report(
+                out_dir, config, groups, folders, seconds)` → summary, writing the CSVs, report.md and figures
+and its `__init__` names them: NAME, configure, grid, point_name, write_report, and optionally warnings(summary)
+(lines printed as `Warning: ...` after the run).
+
+`run(study, config, out_dir, ...)` runs one configuration; `sweep(study, points, out_dir, ...)` runs the cells of
+several configurations as one grid (shared cells once), each point's report in out_dir/<point name>/, and a
+report.md of the claim lines of every point at the top. Both write the merged cells.csv.
+"""
+import itertools
+import os
+import time
+
+import click
+
+from .. import grid
+from ..backend import resolve_device
+from ..errors import MinidiError
+from ..executors import Runner
+from ..files import read_json, write_text
+from ..rundir import check_folder_path, check_run_dir, write_config
+from .studydata import cache_root, study_data
+
+
+def echo(quiet):
+    return (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+
+
+def points_of(study, lists, fixed):
+    """Every combination of the values in `lists` ({option: [values]}) with the `fixed` options: configurations."""
+    names = list(lists)
+    points = [study.configure(**fixed, **dict(zip(names, values))) for values in itertools.product(*lists.values())]
+    folders = [study.point_name(p) for p in points]
+    if len(set(folders)) < len(folders):
+        raise MinidiError("the sweep names one point twice: give each value once")
+    return points
+
+
+def check_data(points, device, data_dir):
+    """The data are there, and the probe and the batch fit in the training set (before anything is written)."""
+    for p in points:
+        n_train = len(study_data(p, {"device": device, "data_dir": data_dir})["train"][1])
+        for what, n in (("--probe", p.get("probe", 1)), ("batch size", p.get("batch_size", 1))):
+            if n > n_train:
+                raise MinidiError(f"{what} {n} is larger than the training set ({n_train} images)")
+
+
+def execute(study, points, out_dir, folder_config, subfolders, device=None, data_dir=None, resume=False,
+            quiet=False, cache=None, workers=None, scheduler=None, worker_threads=1, rerun=False):
+    """Check everything, write the folder's config.json, run the grid of all `points`, write each point's report
+    and cells.csv; returns the summaries. seconds = {"wall": this invocation, "compute": the sum of every cell's
+    own time, from its result.json, whichever run computed it}."""
+    device = resolve_device(device)
+    if cache is not None:
+        check_folder_path(cache, "--cache")
+    check_run_dir(out_dir, folder_config, resume)
+    check_data(points, device, data_dir)
+    runner = Runner(workers, scheduler, worker_threads)               # a scheduler that does not answer fails here
+    try:
+        write_config(out_dir, folder_config)
+        t0 = time.perf_counter()
+        grids = [study.grid(p) for p in points]
+        every = [c for _, cells in grids for c in cells]
+        folders = grid.run(every, out_dir, cache_root(cache), {"device": device, "data_dir": data_dir},
+                           quiet=quiet, rerun=rerun, runner=runner)
+    finally:
+        runner.close(abort=True)                                      # a no-op when grid.run has closed it
+    summaries = []
+    for config, (groups, cells) in zip(points, grids):
+        where = os.path.join(out_dir, study.point_name(config)) if subfolders else out_dir
+        os.makedirs(where, exist_ok=True)
+        compute = sum(read_json(os.path.join(folders[c.key], grid.RESULT))["seconds"] for c in cells)
+        seconds = {"wall": time.perf_counter() - t0, "compute": compute}
+        summaries.append(study.write_report(where, config, groups, folders, seconds, device))
+    grid.write_cells_csv(os.path.join(out_dir, "cells.csv"), every, folders, out_dir, cache_root(cache))
+    for summary in summaries:
+        for line in getattr(study, "warnings", lambda s: [])(summary):
+            echo(quiet)(f"Warning: {line}")
+    echo(quiet)(f"done in {time.perf_counter() - t0:.1f} s: {out_dir}")
+    return summaries
+
+
+def run(study, config, out_dir, **runner):
+    """Run one configuration of `study` into `out_dir`; returns the report's summary."""
+    return execute(study, [config], out_dir, config, False, **runner)[0]
+
+
+def sweep(study, lists, fixed, out_dir, **runner):
+    """The grid of every combination of `lists` with `fixed` options; returns the summaries, one per point."""
+    points = points_of(study, lists, fixed)
+    summaries = execute(study, points, out_dir, {"sweep": study.NAME, "points": points}, True, **runner)
+    write_sweep_report(study, out_dir, points, summaries, sorted(lists))
+    return summaries
+
+
+def write_sweep_report(study, out_dir, points, summaries, swept):
+    """report.md of a sweep: per point, the swept values, its claim lines and a link to its own report."""
+    lines = [f"# Sweep of the {study.NAME} study", "",
+             f"{len(points)} grid point(s) over {', '.join(swept)}. Each point's full report is in its folder; "
+             "`cells.csv` lists every cell.", ""]
+    lines += getattr(study, "sweep_table", lambda p, s: [])(points, summaries)
+    for config, summary in zip(points, summaries):
+        name = study.point_name(config)
+        lines += [f"## {name}", "", f"[report]({name}/report.md)", ""] + list(summary.get("claims", [])) + [""]
+    write_text(os.path.join(out_dir, "report.md"), "\n".join(lines).rstrip() + "\n")

@@ -1,0 +1,42 @@
+"""The core study (Wang et al., 2021): pruning breaks dynamical isometry, a larger finetuning LR repairs it,
+and OrthP restores it exactly. Protocol: ../shared/research/dynamical_isometry.md.
+
+The study is a grid of cells (`minidi.grid`), per replicate s = 0 .. seeds−1:
+    pretrain   the dense model with the paper's recipe, seed s (shared: in the cache, reused by every study);
+    sweep      (a) mean JSV against the pruning ratio: every layer but the output pruned by L1 at PR ∈ `prs`
+               (also after OrthP), and the singular values at PR `pr`;
+    finetune   (b) at PR = `pr`, four arms {LR 0.01, LR 0.001} × {L1, L1 + OrthP}, each with a fresh SGD,
+               with the JSV statistics right after pruning/OrthP ("epoch 0") and after every epoch;
+then `report.write_report` turns the cells' results into history (JSON, CSV), a markdown report and the figures.
+The three parts: spec.py (defaults, validation, the grid), cells.py, report.py (`claims`, files, figures).
+
+Replicates: seed s sets the dense initialization, the pretraining data order and the finetuning data order
+(`--seeds N`: N independent pipelines). `finetune_seeds` M > 1 adds, for each pretraining, M finetuning data
+orders (seed s + 1000·f for f = 0 .. M−1): the spread that data order alone makes.
+
+Choices where the note is silent (also in docs/theory_to_code.md): the probe set is the first 1000 training
+images in file order (the first 10 batches of an unshuffled loader); `epochs` sets pretraining and finetuning
+length together and scales the epoch tables proportionally (a quick version); `long` finetunes 900 epochs
+with the long tables; each cell is an ordinary `fit` run folder, so an interrupted experiment resumes.
+"""
+from . import cells, report, spec
+from .report import sweep_table, write_report
+from .spec import ARMS, DEFAULT_PR, DEFAULT_PRS, LONG_EPOCHS, configure, point_name
+from .spec import grid_of as grid
+
+NAME = "isometry"
+
+
+def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=90, long=False, seeds=1, pr=None,
+        prs=DEFAULT_PRS, device=None, data_dir=None, probe=1000, resume=False, quiet=False, cache=None,
+        sweep_only=False, finetune_seeds=1, workers=None, scheduler=None, worker_threads=1, rerun=False):
+    """Run the whole study into `out_dir` (cells under out_dir/cells, pretraining in the cache); returns the
+    summary dict that report.md is written from. sweep_only: pretrain and measure JSV against PR only."""
+    from .. import driver, isometry
+    config = configure(model_name, epochs, long, seeds, pr, prs, probe, sweep_only, finetune_seeds)
+    return driver.run(isometry, config, out_dir, device=device, data_dir=data_dir, resume=resume, quiet=quiet,
+                      cache=cache, workers=workers, scheduler=scheduler, worker_threads=worker_threads, rerun=rerun)
+
+
+__all__ = ["NAME", "configure", "grid", "point_name", "write_report", "sweep_table", "run", "cells", "report",
+           "spec", "ARMS", "DEFAULT_PR", "DEFAULT_PRS", "LONG_EPOCHS"]

@@ -1,0 +1,69 @@
+"""The core study's cells: the JSV-against-PR sweep of one pretrained model, and one finetuning arm."""
+import copy
+import os
+
+from ... import grid
+from ...backend import to_numpy
+from ...files import read_json, save_npz, write_json
+from ...isometry import gain_for, orthp
+from ...models import STUDY_LAYERS
+from ...models.plan import weight_layers
+from ...prune import prune_neurons, uniform_spec
+from ...schedule_text import parse_schedule
+from ...spectrum import JSVMonitor, jsv, jsv_stats
+from ...train import evaluate, summarize
+from ..dense import PAPER_TABLE, load_dense, scale_table, train_dense
+from ..studydata import study_data
+
+ARM_TABLES = {"lr0.01": PAPER_TABLE, "lr0.001": "0:0.001,45:0.0001"}   # the arms' LR tables, written for 90 epochs
+
+
+@grid.stored_as("minidi.experiments.isometry:sweep_cell")
+def sweep_cell(config, folder, deps, context):
+    """(a): for each PR, widths, test accuracy right after pruning, JSV stats after pruning and after OrthP;
+    and the singular values of the dense, the pruned (at `pr`) and the OrthP'd network (singular_values.npz)."""
+    data = study_data(config, context)
+    dense = load_dense(deps["pretrain"], context)
+    x_probe = data["train"][0][:config["probe"]]
+    gain, n_layers, layers = gain_for(dense), len(weight_layers(dense)), STUDY_LAYERS.get(config["model"])
+    rows = jsv_vs_pr(dense, x_probe, data["test"], config["prs"], gain, n_layers, layers)
+    pruned = prune_neurons(dense, uniform_spec(config["pr"], n_layers, layers))
+    spectra = {"dense": to_numpy(jsv(dense, x_probe)), f"L1 pruned (PR {config['pr']})": to_numpy(jsv(pruned, x_probe)),
+               "L1 pruned + OrthP": to_numpy(jsv(orthp(copy.deepcopy(pruned), gain), x_probe))}
+    save_npz(os.path.join(folder, "singular_values.npz"), spectra)
+    return {"sweep": rows, "dense_jsv": jsv_stats(spectra["dense"]), "dense_jsv_mean": float(spectra["dense"].mean()),
+            "linear": bool(getattr(dense, "is_linear", False)), "widths": pruned.widths}
+
+
+def jsv_vs_pr(dense, x_probe, test, prs, gain, n_layers, layers=None):
+    """For each PR: widths, test accuracy right after pruning, JSV stats after pruning and after OrthP."""
+    rows = []
+    for p in prs:
+        pruned = prune_neurons(dense, uniform_spec(p, n_layers, layers))
+        s_orth = jsv(orthp(copy.deepcopy(pruned), gain), x_probe)
+        rows.append({"pr": float(p), "widths": pruned.widths, "test_acc": evaluate(pruned, *test)[1],
+                     "pruned": jsv_stats(jsv(pruned, x_probe)), "orthp": jsv_stats(s_orth),
+                     "orthp_max_abs_dev": float(abs(to_numpy(s_orth) - 1).max())})
+    return rows
+
+
+@grid.stored_as("minidi.experiments.isometry:finetune_cell")
+def finetune_cell(config, folder, deps, context):
+    """(b), one arm and one replicate: prune (+ OrthP), measure epoch 0, finetune with the JSV every epoch."""
+    c = config
+    data = study_data(c, context)
+    dense = load_dense(deps["pretrain"], context)
+    x_probe = data["train"][0][:c["probe"]]
+    model = prune_neurons(dense, uniform_spec(c["pr"], len(weight_layers(dense)), STUDY_LAYERS.get(c["model"])))
+    if c["arm"].endswith("+orthp"):
+        orthp(model, gain_for(dense))
+    start = os.path.join(folder, "jsv_epoch0.json")
+    if not os.path.isfile(start):                      # the state right after pruning/OrthP (kept for resume)
+        write_json(start, {"jsv": jsv_stats(jsv(model, x_probe)), "test_acc": evaluate(model, *data["test"])[1]})
+    epoch0 = read_json(start)
+    table = scale_table(ARM_TABLES[c["arm"].split("+")[0]], c["epochs"])
+    history = train_dense(model, parse_schedule(table, c["epochs"]), data, c["epochs"], c["batch_size"],
+                          c["momentum"], c["weight_decay"], c["seed"], folder,
+                          callbacks=[JSVMonitor(x_probe, at_start=False)], weights=None)
+    return {"arm": c["arm"], "seed": c["seed"], "schedule": table, "epoch0": epoch0, "history": history,
+            "final_jsv_mean": history[-1]["jsv_mean"], **summarize(history)}

@@ -1,0 +1,51 @@
+"""The core study's specification: defaults, validation, and the grid of cells (see the package docstring)."""
+from ... import grid
+from ...errors import MinidiError, check_number
+from ...prune import parse_ratios
+from ..dense import pretrain
+from . import cells as kinds
+
+DEFAULT_PR = {"mlp7-linear": 0.8, "mlp7-relu": 0.9, "lenet300-100": 0.9, "lenet5-linear": 0.9, "lenet5-relu": 0.9}
+DEFAULT_PRS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9)
+ARMS = ("lr0.01", "lr0.001", "lr0.01+orthp", "lr0.001+orthp")
+LONG_EPOCHS = 900
+FINETUNE_DEFAULTS = dict(batch_size=100, momentum=0.9, weight_decay=1e-4)
+
+
+def configure(model_name="mlp7-linear", epochs=90, long=False, seeds=1, pr=None, prs=DEFAULT_PRS, probe=1000,
+              sweep_only=False, finetune_seeds=1):
+    """The study's resolved configuration, every value checked (a MinidiError names a bad one)."""
+    if model_name not in DEFAULT_PR:
+        raise MinidiError(f"the isometry study runs on {', '.join(DEFAULT_PR)}, not {model_name!r}")
+    pr = DEFAULT_PR[model_name] if pr is None else check_number(pr, "pr", low=0, high=1, high_open=True)
+    prs = parse_ratios(prs if isinstance(prs, str) else ",".join(map(str, prs)), "prs")
+    epochs = check_number(epochs, "epochs", low=1, integer=True)
+    return dict(study="isometry", model=model_name, epochs=epochs,
+                finetune_epochs=0 if sweep_only else (LONG_EPOCHS if long else epochs),
+                seeds=check_number(seeds, "seeds", low=1, integer=True),
+                finetune_seeds=check_number(finetune_seeds, "finetune_seeds", low=1, integer=True),
+                pr=pr, prs=prs, probe=check_number(probe, "probe", low=1, integer=True), batch_size=100,
+                momentum=0.9, weight_decay=1e-4)
+
+
+def point_name(config):
+    return f"{config['model']}-pr{config['pr']:g}-e{config['epochs']}"
+
+
+def grid_of(config):
+    """({"pretrain": [cell per seed], "sweep": [...], "finetune": {(arm, s, f): cell}}, every cell)."""
+    c = config
+    out = {"pretrain": [], "sweep": [], "finetune": {}}
+    for s in range(c["seeds"]):
+        pre = pretrain(c["model"], c["epochs"], seed=s)
+        out["pretrain"].append(pre)
+        out["sweep"].append(grid.Cell(kinds.sweep_cell, dict(model=c["model"], prs=c["prs"], pr=c["pr"], probe=c["probe"]),
+                                      deps={"pretrain": pre}, label=f"sweep {c['model']} s{s}"))
+        for arm in ARMS if c["finetune_epochs"] else ():
+            for f in range(c["finetune_seeds"]):
+                config_ft = dict(model=c["model"], arm=arm, pr=c["pr"], epochs=c["finetune_epochs"],
+                                 seed=s + 1000 * f, probe=c["probe"], batch_size=100, momentum=0.9, weight_decay=1e-4)
+                out["finetune"][(arm, s, f)] = grid.Cell(
+                    kinds.finetune_cell, config_ft, deps={"pretrain": pre}, defaults=FINETUNE_DEFAULTS,
+                    label=f"finetune {c['model']} {arm} s{s}" + (f" f{f}" if f else ""), work=c["finetune_epochs"])
+    return out, out["pretrain"] + out["sweep"] + list(out["finetune"].values())

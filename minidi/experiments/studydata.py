@@ -1,0 +1,53 @@
+"""What the cells of every study read: the dataset on the device (loaded once per process), the cache folder of
+the shared cells, and the check that a study's model and dataset fit together."""
+import os
+
+from .. import models
+from ..backend import to_device
+from ..data import load_dataset
+from ..errors import MinidiError
+
+_DATA = {}
+
+
+def load_data(model_name, device, data_dir=None, dataset="mnist"):
+    """The dataset shaped for the model, on the device; kept per process, so the cells one process runs load it
+    once (a pool or Dask worker loads it when it runs its first cell)."""
+    key = (models.INPUT[model_name], device, data_dir, dataset)
+    if key not in _DATA:
+        data = load_dataset(dataset, data_dir, models.INPUT[model_name])
+        _DATA.clear()                                       # one dataset at a time: MNIST is 250 MB as float32
+        _DATA[key] = {k: (to_device(x, device), to_device(y, device)) for k, (x, y) in data.items()}
+    return _DATA[key]
+
+
+def study_data(c, context):
+    """The data of a cell or study configuration `c` on the context's device: the shared per-process copy for
+    real datasets, a fresh draw for --dataset synthetic (seed 0, `synthetic_samples` training images)."""
+    device = context.get("device", "cpu")
+    if c.get("dataset", "mnist") != "synthetic":
+        return load_data(c["model"], device, context.get("data_dir"), c.get("dataset", "mnist"))
+    raw = load_dataset("synthetic", None, models.INPUT[c["model"]], synthetic_samples=c["synthetic_samples"])
+    return {k: (to_device(x, device), to_device(y, device)) for k, (x, y) in raw.items()}
+
+
+def build_model(c, context, seed=None):
+    """The preset `c["model"]` drawn with `seed` (default: `c["seed"]`), on the context's device."""
+    return to_device(models.build(c["model"], seed=c["seed"] if seed is None else seed), context.get("device", "cpu"))
+
+
+def cache_root(cache=None):
+    """--cache, else $MINIDI_CACHE, else ~/.cache/minidi: where the cells that many studies share live."""
+    return cache or os.environ.get("MINIDI_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "minidi")
+
+
+def model_and_dataset(study, model_name, dataset, families, datasets):
+    """(family, dataset) of a study's model preset: `families` {model: family}, `datasets` {family: names, the
+    default first}; a MinidiError names a model outside the study or a dataset that does not fit it."""
+    if model_name not in families:
+        raise MinidiError(f"the {study} study runs on {', '.join(families)}, not {model_name!r}")
+    family = families[model_name]
+    dataset = dataset or datasets[family][0]
+    if dataset not in datasets[family]:
+        raise MinidiError(f"{model_name} takes --dataset {' or '.join(datasets[family])}, not {dataset!r}")
+    return family, dataset

@@ -4,7 +4,7 @@
 
 Rows: SynFlow's 100 rounds (rescore the masked float64 |θ| network on an all-ones input, keep the global top
 d^(k/100), pruned weights never return) on LeNet-300-100 and ResNet-20 to sparsity 0.9; SNIP |θ ⊙ g| and GraSP
-−θ ⊙ Hg (Hg by the central difference of float64 gradients, three gradient evaluations, logits / 200) on a batch
+−θ ⊙ Hg (Hg exact: minidi's R-operator, PyTorch's double backward; logits / 200) on a batch
 of `--batch` random CIFAR-sized images for ResNet-20, and on 100 MNIST-sized vectors for LeNet-300-100. The
 PyTorch side is written here, only for the benchmark (PyTorch is never a dependency of minidi): the same
 float64 copy, the same steps, autograd for the gradients; weights are copied through state_dict. One difference
@@ -20,24 +20,12 @@ import click
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import paired, report, torch_mlp, torch_or_none  # noqa: E402
+from common import paired, report, torch_chain, torch_or_none  # noqa: E402
 from torch_models import twin  # noqa: E402
 
 from minidi import models, prune  # noqa: E402
 from minidi.prune.scores import sample_shape  # noqa: E402
-from minidi.backend import resolve_device, synchronize, to_device, xp_for  # noqa: E402
-
-
-def torch_chain(torch, model):
-    """The MLP twin as a real nn.Module subclass (deep-copyable: torch_mlp's forward is a closure)."""
-    class Chain(torch.nn.Module):
-        def __init__(self, layers):
-            super().__init__()
-            self.layers = layers
-
-        def forward(self, x):
-            return self.layers(x.flatten(1))
-    return Chain(torch_mlp(torch, model).layers)
+from minidi.backend import resolve_device, synchronize, to_device, to_numpy, xp_for  # noqa: E402
 
 
 def torch_weights(net):
@@ -86,20 +74,14 @@ def torch_snip(torch, net, x, y):
 
 
 def torch_grasp(torch, net, x, y, T=200.0):
+    """−θ ⊙ Hg with Hg by double backward (exact, as minidi's R-operator), logits / T."""
     net = copy.deepcopy(net).double().train()
     weights, x = torch_weights(net), x.double()
-    g = torch_grads(torch, net, weights, x, y, T)
-    g_norm = torch.sqrt(sum((v * v).sum() for v in g.values()))
-    theta_norm = torch.sqrt(sum((p.detach() ** 2).sum() for p in weights.values()))
-    eps = float(np.finfo(np.float64).eps ** (1 / 3) * max(1.0, float(theta_norm)) / float(g_norm))
-    original = {k: p.detach().clone() for k, p in weights.items()}
-    out = []
-    for sign in (1.0, -1.0):
-        with torch.no_grad():
-            for k, p in weights.items():
-                p.copy_(original[k] + sign * eps * g[k])
-        out.append(torch_grads(torch, net, weights, x, y, T))
-    return {k: -original[k] * (out[0][k] - out[1][k]) / (2 * eps) for k in weights}
+    names = list(weights)
+    grads = torch.autograd.grad(torch.nn.functional.cross_entropy(net(x) / T, y), list(weights.values()),
+                                create_graph=True)
+    hg = torch.autograd.grad(grads, list(weights.values()), grad_outputs=[g.detach() for g in grads])
+    return {k: -weights[k].detach() * h for k, h in zip(names, hg)}
 
 
 @click.command()
@@ -149,6 +131,10 @@ def main(device, rounds, batch, repeats, baseline):
             err = max(float(np.abs(np.asarray(mine[k].get() if hasattr(mine[k], "get") else mine[k])
                                    - other[k].cpu().numpy()).max()) for k in mine)
             print(f"{name}: max |SNIP minidi − SNIP PyTorch| = {err:.2e}")
+            mine, other = prune.scores(model, "grasp", x, y), torch_grasp(torch, net, tx, ty)
+            err = max(float(np.abs(to_numpy(mine[k]) - other[k].cpu().numpy()).max()) for k in mine)
+            print(f"{name}: max |GraSP minidi − GraSP PyTorch| = {err:.2e} "
+                  f"(largest |score| {max(float(np.abs(to_numpy(v)).max()) for v in mine.values()):.2e})")
     report(rows)
 
 

@@ -64,3 +64,15 @@ def report(rows):
             if rounds and len(rounds[0]) > 1:
                 line += f"   (rounds {min(rounds[0]):.2f}–{max(rounds[0]):.2f})"
         print(line)
+
+
+def torch_chain(torch, model):
+    """The MLP twin as a real nn.Module subclass (deep-copyable: torch_mlp's forward is a closure)."""
+    class Chain(torch.nn.Module):
+        def __init__(self, layers):
+            super().__init__()
+            self.layers = layers
+
+        def forward(self, x):
+            return self.layers(x.flatten(1))
+    return Chain(torch_mlp(torch, model).layers)

@@ -51,6 +51,8 @@ def synthetic(low):
                         help="Training images of --dataset synthetic.")
 
 
+CURVATURE = click.option("--curvature", default=20, show_default=True, type=click.IntRange(min=0),
+                         help="The curvature lens: Lanczos steps and Hutchinson probes of the loss Hessian (0: off).")
 SEEDS = click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1),
                      help="Independent replicates: seed s sets the dense init, the data orders and the study's draws.")
 
@@ -69,7 +71,7 @@ STUDIES = {
             click.option("--prs", default="0,0.1,0.3,0.5,0.7,0.9", show_default=True, help="Ratios of the JSV-vs-PR sweep."),
             probe(1000),
             click.option("--sweep-only", is_flag=True,
-                         help="Only pretrain and measure mean JSV against PR (no finetuning arms).")],
+                         help="Only pretrain and measure mean JSV against PR (no finetuning arms)."), CURVATURE],
         configure=lambda o: dict(o, prs=_ratios(o["prs"]))),
     "pai": dict(
         doc="Pruning at init (SNIP, GraSP, SynFlow, magnitude, random) and its sanity checks (shuffle, reinit, invert).",
@@ -86,7 +88,7 @@ STUDIES = {
             click.option("--variants", default="original,shuffle,reinit,invert", show_default=True),
             click.option("--no-control", is_flag=True, help="Leave out the lottery-ticket control (magnitude after training)."),
             SEEDS,
-            probe(None, "Training images for the JSV (default 1000 MNIST, 200 CIFAR)."), synthetic(60)],
+            probe(None, "Training images for the JSV (default 1000 MNIST, 200 CIFAR)."), synthetic(60), CURVATURE],
         configure=lambda o: dict(o, sparsities=split_list(o["sparsities"], float, "--sparsities"),
                                  methods=split_list(o["methods"], str, "--methods"),
                                  variants=split_list(o["variants"], str, "--variants"),

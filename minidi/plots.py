@@ -91,3 +91,18 @@ def plot_schedules(path, kinds, E, T, eta_max=0.1, eta_min=0.001):
     b.set(xlabel="retraining epoch", ylabel="momentum", title="momentum (0.9 unless the schedule cycles it)")
     a.legend(fontsize=7)
     return save(fig, path)
+
+
+def lens_bars(rows, keys, titles, path, title):
+    """rows: {state: {key: value, key_std: spread}} → one bar panel per key (log scale), a bar per state."""
+    states = list(rows)
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.4 * len(keys), 3.2))
+    for ax, key, name in zip(np.atleast_1d(axes), keys, titles):
+        values = [abs(rows[s][key]) for s in states]
+        ax.bar(range(len(states)), values, yerr=[rows[s].get(f"{key}_std", 0) for s in states], capsize=2)
+        ax.set(title=name, yscale="log")
+        ax.set_xticks(range(len(states)))
+        ax.set_xticklabels(states, rotation=45, ha="right", fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return save(fig, path)
+

@@ -21,7 +21,7 @@ def quick_run(tmp_path, mnist_dir):
 def test_quick_isometry_study_writes_everything(quick_run):
     out, _ = quick_run
     for name in ("config.json", "summary.json", "history.csv", "jsv_vs_pr.csv", "report.md", "singular_values.npz",
-                 "jsv_vs_pr.png", "jsv_vs_epoch.png", "acc_vs_epoch.png", "sv_hist.png"):
+                 "jsv_vs_pr.png", "jsv_vs_epoch.png", "acc_vs_epoch.png", "sv_hist.png", "curvature.png"):
         assert os.path.isfile(os.path.join(out, name)), name
     summary = json.load(open(os.path.join(out, "summary.json")))
     assert summary["widths"] == [1024, 20, 20, 20, 20, 20, 20, 10]
@@ -35,7 +35,13 @@ def test_quick_isometry_study_writes_everything(quick_run):
         assert len(result["history"]) == 1 and "jsv_mean" in result["history"][0]
         if arm.endswith("orthp"):
             assert abs(result["epoch0"]["jsv"]["mean"] - 1) < 1e-5
+    curv = summary["curvature"]                                              # the curvature lens, per state
+    assert list(curv) == ["dense", "pruned", "orthp"] + [f"{arm} end" for arm in arms]
+    assert abs(curv["dense"]["jsv_mean"] - summary["dense_jsv"]["mean"]) < 1e-6 * summary["dense_jsv"]["mean"]
+    assert abs(curv["orthp"]["jsv_mean"] - 1) < 1e-5                          # a linear net after OrthP
+    assert all(r["top_eigenvalue"] > 0 and r["trace"] > 0 for r in curv.values())
     report = open(os.path.join(out, "report.md")).read()
+    assert "## The curvature lens" in report
     assert "## What this run shows" in report and report.count("**yes**") + report.count("**no**") >= 5
     lines = open(os.path.join(out, "history.csv")).read().splitlines()
     assert len(lines) == 1 + 4 * 2                                           # header + 4 arms × epochs 0 and 1

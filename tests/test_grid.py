@@ -146,7 +146,7 @@ def test_the_isometry_grid_gives_identical_results_serially_on_workers_and_on_da
     merged = {way: open(tmp_path / way / "cells.csv").read() for way in ways}
     assert merged["serial"] == merged["workers"] == merged["dask"]
     rows = merged["serial"].splitlines()
-    assert len(rows) == 1 + 2 * (1 + 1 + 4)                         # per replicate: pretrain, sweep, 4 arms
+    assert len(rows) == 1 + 2 * (1 + 1 + 4 + 1)                     # per replicate: pretrain, sweep, 4 arms, curvature
     report = open(tmp_path / "serial" / "report.md").read()
     assert "| mlp7-linear | 0.8 | 1 | lr0.01 | 2 |" in report
     point = open(tmp_path / "serial" / "mlp7-linear-pr0.8-e1" / "report.md").read()

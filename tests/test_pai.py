@@ -14,7 +14,8 @@ from minidi.models.mlp import MLP
 from minidi.nn import Identity, ReLU, Tanh
 from minidi.prune import (collapse_report, keep_top, layer_collapse, layer_stats, per_class_batch, prune_at_init,
                           reinit_kept, scores, shuffle_masks, wd_ratios)
-from minidi.prune.scores import hessian_gradient_product, scoring_copy, weight_grads
+from minidi.hessian import Hessian, hvp
+from minidi.prune.scores import scoring_copy, weight_grads
 from minidi.prune import prunable
 
 from minidi.testing.gradcheck import numerical_grad, rel_error
@@ -64,13 +65,13 @@ def test_snip_is_abs_weight_times_the_backprop_gradient_and_that_gradient_is_rig
 
 
 def test_grasp_hessian_gradient_product_matches_a_second_difference_of_the_loss(device):
-    """gᵀ(Hg) from the central difference of gradients equals (L(θ+hg) − 2L(θ) + L(θ−hg)) / h²."""
+    """On a smooth (Tanh) network, gᵀ(Hg) from the R-operator equals (L(θ+hg) − 2L(θ) + L(θ−hg)) / h²."""
     model = to_device(bias_free_mlp([6, 8, 4], act=Tanh, bias=True), device)
     x, y = (to_device(a, device) for a in small_batch())
     work = scoring_copy(model, training=True)
     T = 2.0
     g = weight_grads(work, x, y, T)
-    hg = hessian_gradient_product(work, x, y, T)
+    hg = hvp(work, x, y, g, temperature=T)
     ghg = sum(float((g[k] * hg[k]).sum()) for k in g)
     loss = SoftmaxCrossEntropy()
     weights = prunable(work)
@@ -84,7 +85,8 @@ def test_grasp_hessian_gradient_product_matches_a_second_difference_of_the_loss(
     second = (L(h) - 2 * L(0.0) + L(-h)) / h ** 2
     assert abs(ghg - second) < 1e-5 * max(abs(second), 1e-3)
     s = scores(model, "grasp", x, y)                                # the score is −θ ⊙ Hg with T = 200
-    hg200 = hessian_gradient_product(scoring_copy(model, training=True), x, y, 200.0)
+    H = Hessian(model, x, y, 200.0, training=True)
+    hg200 = H @ H.gradient()
     for k, p in prunable(model).items():
         np.testing.assert_array_equal(to_numpy(s[k]), -to_numpy(p.data).astype(np.float64) * to_numpy(hg200[k]))
 

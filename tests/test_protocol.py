@@ -50,6 +50,20 @@ def test_the_studies_find_the_folders_of_results_computed_before_the_change(name
     assert old <= names
 
 
+# GraSP's cells of that pai run, computed with the finite-difference H g that issue 19 replaced: never reused.
+OLD_GRASP = {"collapse-362fde8741f0", "mask-4e9e70f389a8", "mask-bf553cd52663", "train-8ca31ffcf493",
+             "train-d184d0c49251", "train-9e34023ab9cd", "train-0479dd5cd6cb"}
+
+
+def test_grasp_cells_computed_with_the_finite_difference_get_new_folders():
+    _, cells = pai.grid(pai.configure(epochs=2, sparsities=[0.968]))
+    names = {os.path.basename(c.folder("out", "cache")): c for c in cells}
+    assert not OLD_GRASP & set(names)
+    grasp = [c for c in cells if c.config.get("method") == "grasp" and c.kind.endswith(("mask_cell", "collapse_cell"))]
+    assert grasp and all(c.config["grasp_hvp"] == "r-operator" for c in grasp)
+    assert not any("grasp_hvp" in c.config for c in cells if c.config.get("method") not in (None, "grasp"))
+
+
 def test_a_finished_cell_folder_is_reused_not_recomputed(tmp_path):
     cell = grid.Cell(test_cells.sum_cell, {"value": 2})
     grid.run([cell], str(tmp_path / "a"), str(tmp_path / "cache"), quiet=True)
@@ -105,4 +119,4 @@ def test_the_isometry_study_sweeps_two_ratios(tmp_path, mnist_dir):
     for point in ("mlp7-linear-pr0.5-e1", "mlp7-linear-pr0.8-e1"):
         assert os.path.isfile(os.path.join(out, point, "report.md"))
     rows = list(csv.DictReader(open(os.path.join(out, "cells.csv"))))
-    assert sorted(r["kind"] for r in rows) == ["pretrain", "sweep", "sweep"]    # one pretraining, shared
+    assert sorted(r["kind"] for r in rows) == ["curvature", "curvature", "pretrain", "sweep", "sweep"]   # one pretraining

@@ -31,6 +31,12 @@ class ConvNet(Module):
     def backward(self, dy, input_grad=True):
         return self.features.backward(self.flatten.backward(self.classifier.backward(dy)), input_grad)
 
+    def r_forward(self, rx):
+        return self.classifier.r_forward(self.flatten.r_forward(self.features.r_forward(rx)))
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        return self.features.r_backward(*self.flatten.r_backward(*self.classifier.r_backward(dy, rdy)), input_grad)
+
     @property
     def widths(self):
         """Output units of each weight layer (filters, then neurons)."""

@@ -31,6 +31,13 @@ class MLP(Module):
         dx = self.layers.backward(dy, input_grad=input_grad)
         return dx.reshape(self.input_shape) if input_grad else None
 
+    def r_forward(self, rx):
+        return self.layers.r_forward(None if rx is None else rx.reshape(rx.shape[0], -1))
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        dx, rdx = self.layers.r_backward(dy, rdy, input_grad=input_grad)
+        return (dx.reshape(self.input_shape), rdx.reshape(self.input_shape)) if input_grad else (None, None)
+
     def linear_layers(self):
         return [m for m in self.layers.layers if isinstance(m, Linear)]
 

@@ -38,6 +38,18 @@ class ResNet(Module):
             d = stage.backward(d)
         return self.conv1.backward(self.bn1.backward(self.relu.backward(d)), input_grad)
 
+    def r_forward(self, rx):
+        out = self.relu.r_forward(self.bn1.r_forward(self.conv1.r_forward(rx)))
+        for stage in self.stages:
+            out = stage.r_forward(out)
+        return self.linear.r_forward(self.pool.r_forward(out))
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        d = self.pool.r_backward(*self.linear.r_backward(dy, rdy))
+        for stage in reversed(self.stages):
+            d = stage.r_backward(*d)
+        return self.conv1.r_backward(*self.bn1.r_backward(*self.relu.r_backward(*d)), input_grad)
+
     def pruning_plan(self):
         plan = [PruneEntry("conv1", self.conv1, prunable=False, why=NOT_PRUNED)]
         for k, stage in enumerate(self.stages, start=1):

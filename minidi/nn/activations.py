@@ -13,6 +13,14 @@ class ReLU(Module):
     def backward(self, dy, input_grad=True):
         return dy * (self.y > 0)
 
+    # R-operator: the gate is held (φ'' = 0, also at x = 0, where φ'(0) = 0 as in backward and in autograd)
+    def r_forward(self, rx):
+        return rx * (self.y > 0)                          # R{y} = φ'(x) R{x}
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        gate = self.y > 0
+        return dy * gate, rdy * gate                      # δ_in = φ'δ,  R{δ_in} = φ' R{δ}
+
     def __repr__(self):
         return "ReLU()"
 
@@ -32,6 +40,12 @@ class LeakyReLU(Module):
         xp = get_array_module(dy)
         return xp.where(self.positive, dy, dy * self.negative_slope)
 
+    def r_forward(self, rx):                              # piecewise linear: the slope is held
+        return self.backward(rx)
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        return self.backward(dy), self.backward(rdy)
+
     def __repr__(self):
         return f"LeakyReLU({self.negative_slope})"
 
@@ -45,6 +59,16 @@ class Tanh(Module):
 
     def backward(self, dy, input_grad=True):
         return dy * (1 - self.y * self.y)
+
+    # R-operator: φ'' = −2 y (1 − y²) is not 0, so R{δ_in} has a second term
+    def r_forward(self, rx):
+        self.ry = (1 - self.y * self.y) * rx              # R{y} = (1 − y²) R{x}
+        return self.ry
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        """δ_in = (1 − y²) δ;   R{δ_in} = (1 − y²) R{δ} − 2 y R{y} δ."""
+        slope = 1 - self.y * self.y
+        return dy * slope, rdy * slope - 2 * self.y * self.ry * dy
 
     def __repr__(self):
         return "Tanh()"

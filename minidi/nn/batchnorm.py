@@ -73,6 +73,32 @@ class _BatchNorm(Module):
         dx *= s
         return self.restore(dx)
 
+    # R-operator (minidi.hvp), γ and β held fixed. With batch statistics, μ and s = √(σ² + ε) move with the
+    # weights below: R{s} = mean(x̂ R{x}) =: a, and R{x̂} = (R{x} − mean R{x} − x̂ a) / s (the symmetric Jacobian
+    # of x ↦ x̂, the same map as backward's). In eval mode the statistics are constants: R{y} = γ R{x} / s.
+    def r_forward(self, rx):
+        rxc = self.channels(rx)
+        if not self.used_batch_stats:
+            return self.restore(rxc * (self.weight.data * self.inv_std)[:, None])
+        m = rxc.shape[1]
+        self.r_a = _row_dots(self.xhat, rxc) / m                           # a = R{s}, per channel
+        self.r_xhat = (rxc - (rxc.sum(axis=1) / m)[:, None] - self.xhat * self.r_a[:, None]) * self.inv_std[:, None]
+        return self.restore(self.r_xhat * self.weight.data[:, None])       # R{y} = γ R{x̂}
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        """δ_in = γ/s · u,  u = δ − mean δ − x̂ mean(δ x̂);   R{δ_in} = γ/s · (R{u} − (a/s) u), with
+        R{u} = R{δ} − mean R{δ} − R{x̂} mean(δ x̂) − x̂ (mean(R{δ} x̂) + mean(δ R{x̂}))."""
+        g, rg = self.channels(dy), self.channels(rdy)
+        s = (self.weight.data * self.inv_std)[:, None]
+        if not self.used_batch_stats:
+            return self.restore(g * s), self.restore(rg * s)
+        m = g.shape[1]
+        c = _row_dots(g, self.xhat) / m
+        u = g - (g.sum(axis=1) / m)[:, None] - self.xhat * c[:, None]
+        rc = (_row_dots(rg, self.xhat) + _row_dots(g, self.r_xhat)) / m
+        ru = rg - (rg.sum(axis=1) / m)[:, None] - self.r_xhat * c[:, None] - self.xhat * rc[:, None]
+        return self.restore(u * s), self.restore((ru - u * (self.r_a * self.inv_std)[:, None]) * s)
+
     def __repr__(self):
         return f"{type(self).__name__}({self.num_features})"
 

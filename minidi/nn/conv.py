@@ -174,6 +174,45 @@ class Conv2d(Module):
             dx[:, part] = col2im_cm(dcols, c, m, h, w, kh, kw, self.stride, self.padding, ho, wo)
         return dx
 
+    # R-operator (minidi.hvp). A convolution is bilinear, y = B(x, W) + b, so every R term is this layer's own
+    # forward or backward run with the direction V in place of W, or with R{x} in place of x (a "twin").
+    def _twin(self, weight, xc, weight_grad=True):
+        """This layer's geometry with another weight and another stored (channel-major) input."""
+        twin = Conv2d(weight, None, self.stride, self.padding)
+        twin.xc, twin.kept_cols, twin.weight.requires_grad = xc, None, weight_grad
+        return twin
+
+    def r_forward(self, rx):                              # rx = R{x}, None when x does not depend on θ
+        """R{y} = B(R{x}, W) + B(x, V)."""
+        xp = get_array_module(self.xc)
+        self.rxc = None if rx is None else channel_major(rx)
+        (ho, wo), _, _ = self._geometry(self.xc, self.stride, self.padding)
+        ry = xp.zeros((self.out_channels, self.xc.shape[1], ho, wo), dtype=self.xc.dtype)
+        if self.rxc is not None:
+            ry += self._convolve(self.rxc, self._wm(), self.stride, self.padding)
+        if self.weight.direction is not None:
+            ry += self._convolve(self.xc, self._twin(self.weight.direction, self.xc)._wm(), self.stride, self.padding)
+        return batch_major_view(ry)
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        """R{∇W} = ∇_W B(x; R{δ}) + ∇_W B(R{x}; δ);   δ_in = ∇_x B(W; δ);   R{δ_in} = ∇_x B(W; R{δ}) + ∇_x B(V; δ)."""
+        v = self.weight.direction
+        first = self._twin(self.weight.data, self.xc)                      # W, with the stored x
+        rdx = first.backward(rdy, input_grad)
+        g = first.weight.grad
+        if self.rxc is not None:                                           # the stored input moves too
+            second = self._twin(self.weight.data if v is None else v, self.rxc)
+            out = second.backward(dy, input_grad and v is not None)
+            g = g + second.weight.grad
+            if input_grad and v is not None:
+                rdx = rdx + out
+        elif input_grad and v is not None:
+            rdx = rdx + self._twin(v, self.xc, weight_grad=False).backward(dy)
+        self.weight.accumulate_r(g)
+        if not input_grad:
+            return None, None
+        return self._twin(self.weight.data, self.xc, weight_grad=False).backward(dy), rdx
+
     def __repr__(self):
         kh, kw = self.kernel_size
         return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel=({kh}, {kw}), stride={self.stride}, "

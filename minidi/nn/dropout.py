@@ -28,5 +28,11 @@ class Dropout(Module):
     def backward(self, dy, input_grad=True):
         return dy if self.scale is None else dy * self.scale
 
+    def r_forward(self, rx):                              # the mask of the forward pass is held
+        return self.backward(rx)
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        return self.backward(dy), self.backward(rdy)
+
     def __repr__(self):
         return f"Dropout({self.p})"

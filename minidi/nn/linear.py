@@ -36,6 +36,30 @@ class Linear(Module):
                 self.bias.accumulate(dy.sum(axis=0))                     # dL/db = Σ_n dy_n
         return dy @ self.weight.data if input_grad else None             # dL/dx = dy W
 
+    # R-operator (minidi.hvp): R{·} = d/dr (·)(θ + r·v), V the weight's direction, biases held fixed
+    def r_forward(self, rx):                              # rx = R{x}: (N, in), None when x does not depend on θ
+        """R{y} = R{x} Wᵀ + x Vᵀ."""
+        self.rx = rx
+        ry = self.x @ self.weight.direction.T if self.weight.direction is not None else None
+        if rx is not None:
+            ry = rx @ self.weight.data.T if ry is None else ry + rx @ self.weight.data.T
+        if ry is None:                                    # neither x nor W moves along v
+            ry = get_array_module(self.x).zeros((len(self.x), self.out_features), dtype=self.x.dtype)
+        return ry
+
+    def r_backward(self, dy, rdy, input_grad=True):       # dy = δ, rdy = R{δ}: (N, out)
+        """R{∇W} = R{δ}ᵀ x + δᵀ R{x};   δ_in = δ W;   R{δ_in} = R{δ} W + δ V."""
+        g = rdy.T @ self.x
+        if self.rx is not None:
+            g += dy.T @ self.rx
+        self.weight.accumulate_r(g)
+        if not input_grad:
+            return None, None
+        rdx = rdy @ self.weight.data
+        if self.weight.direction is not None:
+            rdx += dy @ self.weight.direction
+        return dy @ self.weight.data, rdx
+
     def __repr__(self):
         return f"Linear(in={self.in_features}, out={self.out_features}, bias={self.bias is not None})"
 
@@ -48,6 +72,12 @@ class Identity(Module):
 
     def backward(self, dy, input_grad=True):
         return dy
+
+    def r_forward(self, rx):
+        return rx
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        return dy, rdy
 
     def __repr__(self):
         return "Identity()"

@@ -27,6 +27,14 @@ class Module:
         """dL/dx from dL/dy. With input_grad=False a layer may skip dL/dx and return None (first layer)."""
         raise NotImplementedError
 
+    def r_forward(self, rx):
+        """R{y} from R{x} (Pearlmutter's R-operator along the parameters' directions), after forward(x)."""
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator rule (see minidi.hvp)")
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        """(δ_in, R{δ_in}) from (δ, R{δ}), accumulating R{∇W} into the weights' `r_grad`, after r_forward."""
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator rule (see minidi.hvp)")
+
     def __call__(self, x):
         return self.forward(x)
 
@@ -167,6 +175,16 @@ class Sequential(Module):
         for i in range(len(self.layers) - 1, -1, -1):
             dy = self.layers[i].backward(dy, input_grad=input_grad or i > 0)
         return dy
+
+    def r_forward(self, rx):                              # R{x} through the chain (minidi.hvp)
+        for layer in self.layers:
+            rx = layer.r_forward(rx)
+        return rx
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        for i in range(len(self.layers) - 1, -1, -1):
+            dy, rdy = self.layers[i].r_backward(dy, rdy, input_grad=input_grad or i > 0)
+        return dy, rdy
 
     def __len__(self):
         return len(self.layers)

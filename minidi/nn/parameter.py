@@ -14,6 +14,9 @@ class Parameter:
            the mask after every step, so masked weights stay 0 through training.
     requires_grad : False skips the parameter-gradient work in backward (used by the Jacobian, which only
            needs d output / d input).
+    direction, r_grad : the Hessian-vector product's direction v on this parameter (None: 0) and R{∇L}, the
+           directional derivative of the gradient along v, which the layers' `r_backward` accumulate
+           (`minidi.hvp`). Only the weights of Linear and Conv2d layers take a direction.
     """
 
     def __init__(self, data):
@@ -21,6 +24,8 @@ class Parameter:
         self.grad = None
         self.mask = None
         self.requires_grad = True
+        self.direction = None
+        self.r_grad = None
 
     @property
     def shape(self):
@@ -43,6 +48,12 @@ class Parameter:
             self.grad = g
         else:
             self.grad += g
+
+    def accumulate_r(self, g):
+        """r_grad += g, the masked entries of g zeroed (a pruned weight has no curvature: it cannot move)."""
+        if self.mask is not None:
+            g = g * self.mask
+        self.r_grad = g if self.r_grad is None else self.r_grad + g
 
     def set_mask(self, mask):
         """Attach a 0/1 mask (or None to remove it) and zero the masked weights."""

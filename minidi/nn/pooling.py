@@ -43,6 +43,23 @@ class MaxPool2d(Module):
             return batch_major_view(out)
         return col2im(out.reshape(k * k, -1), self.x_shape, k, k, s, self.padding, *self.y.shape[2:])
 
+    # R-operator: the routing is held (each window's first maximal entry), so R{y} takes R{x} from there
+    def r_forward(self, rx):
+        xp = get_array_module(rx)
+        rw = windows(padded(channel_major(rx), self.padding, 0), self.k, self.k, self.stride)
+        ry = xp.zeros_like(self.y)
+        taken = xp.zeros(self.y.shape, dtype=bool)
+        for r in range(self.k * self.k):
+            i, j = divmod(r, self.k)
+            hit = self.w[i, j] == self.y
+            hit &= ~taken
+            taken |= hit
+            ry += hit * rw[i, j]
+        return batch_major_view(ry)
+
+    def r_backward(self, dy, rdy, input_grad=True):       # backward is linear in dy, the routing fixed
+        return self.backward(dy), self.backward(rdy)
+
     def __repr__(self):
         return f"MaxPool2d({self.k}, stride={self.stride})"
 
@@ -68,6 +85,12 @@ class AvgPool2d(Module):
         dcols = xp.broadcast_to(share, (self.k * self.k, share.shape[1]))
         return col2im(dcols, self.x_shape, self.k, self.k, self.stride, self.padding, *self.out_hw)
 
+    def r_forward(self, rx):                              # linear in x: R{y} = pool(R{x})
+        return self.forward(rx)
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        return self.backward(dy), self.backward(rdy)
+
     def __repr__(self):
         return f"AvgPool2d({self.k}, stride={self.stride})"
 
@@ -84,6 +107,12 @@ class GlobalAvgPool2d(Module):
         n, c, h, w = self.x_shape
         return xp.broadcast_to((dy / (h * w))[:, :, None, None], self.x_shape).copy()
 
+    def r_forward(self, rx):                              # linear in x
+        return self.forward(rx)
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        return self.backward(dy), self.backward(rdy)
+
     def __repr__(self):
         return "GlobalAvgPool2d()"
 
@@ -97,6 +126,12 @@ class Flatten(Module):
 
     def backward(self, dy, input_grad=True):
         return dy.reshape(self.x_shape)
+
+    def r_forward(self, rx):
+        return rx.reshape(rx.shape[0], -1)
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        return self.backward(dy), self.backward(rdy)
 
     def __repr__(self):
         return "Flatten()"

@@ -29,6 +29,12 @@ class ZeroPadShortcut(Module):
         dx[:, :, ::self.stride, ::self.stride] = dy[:, self.lo:self.lo + self.in_planes]
         return dx
 
+    def r_forward(self, rx):                              # linear in x
+        return self.forward(rx)
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        return self.backward(dy), self.backward(rdy)
+
     def __repr__(self):
         return f"ZeroPadShortcut({self.in_planes}->{self.planes}, stride={self.stride})"
 
@@ -56,6 +62,21 @@ class BasicBlock(Module):
             self.conv2.backward(self.bn2.backward(d)))), input_grad)
         short = self.shortcut.backward(d)
         return main + short if input_grad else None
+
+    def r_forward(self, rx):                              # the same graph, carrying R{·} (minidi.hvp)
+        out = self.relu1.r_forward(self.bn1.r_forward(self.conv1.r_forward(rx)))
+        out = self.bn2.r_forward(self.conv2.r_forward(out))
+        return self.relu2.r_forward(out + self.shortcut.r_forward(rx))
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        d = self.relu2.r_backward(dy, rdy)
+        main = self.conv1.r_backward(*self.bn1.r_backward(*self.relu1.r_backward(
+            *self.conv2.r_backward(*self.bn2.r_backward(*d)))), input_grad)
+        if not input_grad:
+            self.shortcut.r_backward(*d)                  # a 1×1-conv shortcut has weights of its own
+            return None, None
+        short = self.shortcut.r_backward(*d)
+        return main[0] + short[0], main[1] + short[1]
 
     def __repr__(self):
         return f"BasicBlock({self.conv1.in_channels}->{self.conv2.out_channels}, stride={self.conv1.stride})"

@@ -15,11 +15,12 @@ Every score is computed on a float64 copy of the model, so the model itself (its
 statistics, gradients) is never touched, and CPU and GPU give the same ranking. Masks already on the model are
 respected (a masked weight is 0, so its gradient-based score is 0).
 
-H g without autograd: a central difference of gradients, in float64,
-    H g ≈ (∇L(θ + εg) − ∇L(θ − εg)) / (2ε),   ε‖g‖ = ε_mach^(1/3)·max(1, ‖θ‖),
-which is exact up to O(ε²) for a network that is smooth between the perturbed points (ReLU and max-pool are
-piecewise linear: their second derivative is 0, as in an autograd Hessian-vector product, unless the tiny
-step crosses a kink). Only the weights are perturbed; biases and BatchNorm are held fixed (H is the weight block).
+H g exactly, without autograd: Pearlmutter's R-operator through the engine (`minidi.hessian`), one extra
+forward and backward pass, in float64, BatchNorm in train mode (its batch statistics are part of H). ReLU and
+max-pool hold their gates (second derivative 0, also at a kink, as autograd defines it). A central difference
+of gradients would not do: a step that moves a ReLU input across 0 changes the gradient by O(1), and divided
+by 2ε that gives one unit's weights scores thousands of times too large. Biases and BatchNorm are held
+fixed (H is the weight block).
 """
 import copy
 
@@ -28,6 +29,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..backend import rng as backend_rng
 from ..errors import MinidiError
+from ..hessian import Hessian
 from ..nn import SoftmaxCrossEntropy
 from .masks import prunable
 
@@ -76,13 +78,13 @@ def snip_scores(model, x, y):
 
 
 def grasp_scores(model, x, y, temperature=GRASP_T):
-    """−θ ⊙ (H g) (Wang et al. 2020), g and H of the loss of logits / T; the lowest scores are kept.
+    """−θ ⊙ (H g) (Wang et al. 2020), g and H of the loss of logits / T, H g exact; the lowest scores are kept.
 
-    Scaling g by a constant (the public code sums the gradients of two half batches) scales every score alike,
-    so the ranking is the same."""
-    work = scoring_copy(model, training=True)
-    hg = hessian_gradient_product(work, x, y, temperature)
-    return {k: -p.data * hg[k] for k, p in prunable(work).items()}
+    Scaling g or H by a positive constant scales every score alike, so the ranking is the same: the public code
+    sums the gradients of two half batches (g' = 2g) and adds their Hessian products (H' = 2H), i.e. 4·H g."""
+    H = Hessian(model, x, y, temperature, training=True)
+    hg = H @ H.gradient()
+    return {k: -p.data * hg[k] for k, p in H.weights.items()}
 
 
 def synflow_scores(model):
@@ -115,27 +117,6 @@ def weight_grads(model, x, y, temperature=1.0):
     loss.forward(logits / temperature, y)
     model.backward(loss.backward() / temperature, input_grad=False)
     return {k: p.grad.copy() for k, p in prunable(model).items()}
-
-
-def hessian_gradient_product(model, x, y, temperature=1.0):
-    """{name: (H g)} for the weights, by the central difference (∇L(θ + εg) − ∇L(θ − εg)) / (2ε) in float64."""
-    weights = prunable(model)
-    g = weight_grads(model, x, y, temperature)
-    xp = get_array_module(*g.values())
-    g_norm = float(xp.sqrt(sum((v * v).sum() for v in g.values())))
-    if g_norm == 0.0:
-        return {k: xp.zeros_like(v) for k, v in g.items()}
-    theta_norm = float(xp.sqrt(sum((p.data * p.data).sum() for p in weights.values())))
-    eps = np.finfo(np.float64).eps ** (1 / 3) * max(1.0, theta_norm) / g_norm
-    original = {k: p.data.copy() for k, p in weights.items()}
-    grads = []
-    for sign in (1.0, -1.0):
-        for k, p in weights.items():
-            p.data = original[k] + sign * eps * g[k]
-        grads.append(weight_grads(model, x, y, temperature))
-    for k, p in weights.items():
-        p.data = original[k]
-    return {k: (grads[0][k] - grads[1][k]) / (2 * eps) for k in weights}
 
 
 def sample_shape(model):

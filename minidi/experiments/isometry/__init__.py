@@ -29,11 +29,11 @@ NAME = "isometry"
 
 def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=90, long=False, seeds=1, pr=None,
         prs=DEFAULT_PRS, device=None, data_dir=None, probe=1000, resume=False, quiet=False, cache=None,
-        sweep_only=False, finetune_seeds=1, workers=None, scheduler=None, worker_threads=1, rerun=False):
+        sweep_only=False, finetune_seeds=1, workers=None, scheduler=None, worker_threads=1, rerun=False, curvature=20):
     """Run the whole study into `out_dir` (cells under out_dir/cells, pretraining in the cache); returns the
     summary dict that report.md is written from. sweep_only: pretrain and measure JSV against PR only."""
     from .. import driver, isometry
-    config = configure(model_name, epochs, long, seeds, pr, prs, probe, sweep_only, finetune_seeds)
+    config = configure(model_name, epochs, long, seeds, pr, prs, probe, sweep_only, finetune_seeds, curvature)
     return driver.run(isometry, config, out_dir, device=device, data_dir=data_dir, resume=resume, quiet=quiet,
                       cache=cache, workers=workers, scheduler=scheduler, worker_threads=worker_threads, rerun=rerun)
 

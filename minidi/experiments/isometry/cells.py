@@ -2,9 +2,11 @@
 import copy
 import os
 
-from ... import grid
+from ... import curvature, grid
 from ...backend import to_numpy
+from ...checkpoint import load_checkpoint
 from ...files import read_json, save_npz, write_json
+from ...hessian import Hessian
 from ...isometry import gain_for, orthp
 from ...models import STUDY_LAYERS
 from ...models.plan import weight_layers
@@ -67,3 +69,28 @@ def finetune_cell(config, folder, deps, context):
                           callbacks=[JSVMonitor(x_probe, at_start=False)], weights=None)
     return {"arm": c["arm"], "seed": c["seed"], "schedule": table, "epoch0": epoch0, "history": history,
             "final_jsv_mean": history[-1]["jsv_mean"], **summarize(history)}
+
+
+@grid.stored_as("minidi.experiments.isometry:curvature_cell")
+def curvature_cell(config, folder, deps, context):
+    """The curvature lens beside the Jacobian's: top Hessian eigenvalue (Lanczos), trace (Hutchinson) and mean
+    JSV on the probe set, for the dense network, after L1 pruning at `pr`, after OrthP, and at the end of each
+    finetuning arm (its last checkpoint)."""
+    c = config
+    data = study_data(c, context)
+    x, y = data["train"][0][:c["probe"]], data["train"][1][:c["probe"]]
+    dense = load_dense(deps["pretrain"], context)
+    spec = uniform_spec(c["pr"], len(weight_layers(dense)), STUDY_LAYERS.get(c["model"]))
+    pruned = prune_neurons(dense, spec)
+    states = {"dense": dense, "pruned": pruned, "orthp": orthp(copy.deepcopy(pruned), gain_for(dense))}
+    for arm, dep in deps.items():
+        if arm != "pretrain":
+            model = prune_neurons(dense, spec)
+            load_checkpoint(os.path.join(dep["folder"], "checkpoint.npz"), model)
+            states[f"{arm} end"] = model
+    out = {}
+    for name, model in states.items():
+        lens = curvature.summary(Hessian(model, x, y, training=False), c["lanczos_steps"], c["trace_probes"])
+        out[name] = {**lens, "jsv_mean": float(to_numpy(jsv(model, x)).mean())}
+    return {"curvature": out}
+

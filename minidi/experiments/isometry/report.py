@@ -81,6 +81,10 @@ def draw(out_dir, summary, spectra):
         figures["test accuracy during finetuning"] = plots.curves(
             acc_series, "acc", os.path.join(out_dir, "acc_vs_epoch.png"), "test accuracy", name,
             bands={arm: _band_over_seeds(s, acc_curve) for arm, s in arms.items()})
+    if summary["curvature"]:
+        figures["curvature beside the Jacobian"] = plots.lens_bars(
+            summary["curvature"], ("top_eigenvalue", "trace", "jsv_mean"),
+            ("top Hessian eigenvalue", "Hessian trace", "mean JSV"), os.path.join(out_dir, "curvature.png"), name)
     return figures
 
 
@@ -129,7 +133,8 @@ def report(summary, figures):
         lines += ["", "Last-5 mean: the mean test accuracy of a replicate's last 5 epochs. ± is the sample std "
                   "across replicates (0 for one); accuracies and JSV are means over replicates, and the figures "
                   "draw mean ± std as a band."]
-    lines += ["", "## What this run shows", ""] + claims(summary) + ["", "## Figures", ""]
+    lines += ["", "## What this run shows", ""] + claims(summary) + (curvature_lines(summary) if summary["curvature"] else [])
+    lines += ["", "## Figures", ""]
     lines += [f"- {title}: `{os.path.basename(path)}`" for title, path in figures.items()]
     lines += [""] + [f"![{title}]({os.path.basename(path)})" for title, path in figures.items()]
     return "\n".join(lines) + "\n"
@@ -185,9 +190,40 @@ def write_report(out_dir, config, groups, folders, seconds, device):
     summary = dict(config=config, device=device, pretrained=_mean_pretrained(pre), compute_seconds=seconds["compute"], dense_jsv=sweeps[0]["dense_jsv"],
                    dense_jsv_per_seed=[r["dense_jsv"]["mean"] for r in sweeps], linear=sweeps[0]["linear"],
                    sweep=_mean_sweep([r["sweep"] for r in sweeps]), sweep_per_seed=[r["sweep"] for r in sweeps], arms=arms,
-                   widths=sweeps[0]["widths"], seconds=seconds["wall"])
+                   widths=sweeps[0]["widths"], seconds=seconds["wall"],
+                   curvature=mean_curvature([result(c)["curvature"] for c in groups["curvature"]]) if groups["curvature"] else {})
     write_outputs(out_dir, summary, spectra)
     return summary
+
+
+def mean_curvature(per_seed):
+    """{state: {top_eigenvalue, trace, jsv_mean: mean over replicates; *_std: their sample std}}."""
+    out = {}
+    for state in per_seed[0]:
+        row = {}
+        for key in ("top_eigenvalue", "trace", "jsv_mean"):
+            row[key], row[f"{key}_std"] = mean_std([r[state][key] for r in per_seed])
+        row["trace_se"] = float(np.mean([r[state]["trace_se"] for r in per_seed]))
+        out[state] = row
+    return out
+
+
+def curvature_lines(summary):
+    """The curvature lens's table (not a claim of the paper): the Hessian beside the Jacobian, per state."""
+    curv = summary["curvature"]
+    lines = ["", "## The curvature lens (not a claim of the paper)", "",
+             f"Loss Hessian on the probe set (weights only; {len(summary['dense_jsv_per_seed'])} replicate(s)): top "
+             "eigenvalue by Lanczos, trace by Hutchinson (± its standard error, averaged over replicates), beside the "
+             "mean JSV of the same network. `docs/theory_to_code.md` says what each adds.", "",
+             "| network | top eigenvalue | trace | mean JSV |", "|---|---|---|---|"]
+    for state, r in curv.items():
+        lines.append(f"| {state} | {r['top_eigenvalue']:.4g} ± {r['top_eigenvalue_std']:.2g} | {r['trace']:.4g} "
+                     f"(se {r['trace_se']:.2g}) | {r['jsv_mean']:.4g} |")
+    d, p = curv["dense"], curv["pruned"]
+    lines += ["", f"Pruning moves the top eigenvalue {d['top_eigenvalue']:.3g} → {p['top_eigenvalue']:.3g} and the "
+              f"trace {d['trace']:.3g} → {p['trace']:.3g} (mean JSV {d['jsv_mean']:.3g} → {p['jsv_mean']:.3g}); "
+              f"after OrthP {curv['orthp']['top_eigenvalue']:.3g} and {curv['orthp']['trace']:.3g}."]
+    return lines
 
 
 def _mean_pretrained(results):

@@ -13,7 +13,7 @@ FINETUNE_DEFAULTS = dict(batch_size=100, momentum=0.9, weight_decay=1e-4)
 
 
 def configure(model_name="mlp7-linear", epochs=90, long=False, seeds=1, pr=None, prs=DEFAULT_PRS, probe=1000,
-              sweep_only=False, finetune_seeds=1):
+              sweep_only=False, finetune_seeds=1, curvature=20):
     """The study's resolved configuration, every value checked (a MinidiError names a bad one)."""
     if model_name not in DEFAULT_PR:
         raise MinidiError(f"the isometry study runs on {', '.join(DEFAULT_PR)}, not {model_name!r}")
@@ -25,7 +25,7 @@ def configure(model_name="mlp7-linear", epochs=90, long=False, seeds=1, pr=None,
                 seeds=check_number(seeds, "seeds", low=1, integer=True),
                 finetune_seeds=check_number(finetune_seeds, "finetune_seeds", low=1, integer=True),
                 pr=pr, prs=prs, probe=check_number(probe, "probe", low=1, integer=True), batch_size=100,
-                momentum=0.9, weight_decay=1e-4)
+                momentum=0.9, weight_decay=1e-4, curvature=check_number(curvature, "curvature", low=0, integer=True))
 
 
 def point_name(config):
@@ -33,9 +33,10 @@ def point_name(config):
 
 
 def grid_of(config):
-    """({"pretrain": [cell per seed], "sweep": [...], "finetune": {(arm, s, f): cell}}, every cell)."""
+    """({"pretrain": [cell per seed], "sweep": [...], "finetune": {(arm, s, f): cell}, "curvature": [cell per
+    seed]}, every cell)."""
     c = config
-    out = {"pretrain": [], "sweep": [], "finetune": {}}
+    out = {"pretrain": [], "sweep": [], "finetune": {}, "curvature": []}
     for s in range(c["seeds"]):
         pre = pretrain(c["model"], c["epochs"], seed=s)
         out["pretrain"].append(pre)
@@ -48,4 +49,10 @@ def grid_of(config):
                 out["finetune"][(arm, s, f)] = grid.Cell(
                     kinds.finetune_cell, config_ft, deps={"pretrain": pre}, defaults=FINETUNE_DEFAULTS,
                     label=f"finetune {c['model']} {arm} s{s}" + (f" f{f}" if f else ""), work=c["finetune_epochs"])
-    return out, out["pretrain"] + out["sweep"] + list(out["finetune"].values())
+        arms = {arm: out["finetune"][(arm, s, 0)] for arm in ARMS if (arm, s, 0) in out["finetune"]}
+        if c["curvature"]:                               # the lens: Lanczos steps = Hutchinson probes = curvature
+            out["curvature"].append(grid.Cell(
+                kinds.curvature_cell, dict(model=c["model"], pr=c["pr"], probe=c["probe"], lanczos_steps=c["curvature"],
+                                           trace_probes=c["curvature"]),
+                deps={"pretrain": pre, **arms}, label=f"curvature {c['model']} s{s}"))
+    return out, out["pretrain"] + out["sweep"] + list(out["finetune"].values()) + out["curvature"]

@@ -2,8 +2,9 @@
 import os
 import time
 
-from ... import grid, prune
+from ... import curvature, grid, prune
 from ...files import load_npz, save_npz
+from ...hessian import Hessian
 from ...prune.at_init import apply_scores, collapse_report
 from ...prune.scores import per_class_batch
 from ...schedule_text import parse_schedule
@@ -91,3 +92,18 @@ def train_cell(config, folder, deps, context):
     return {"method": c["method"], "sparsity": c["sparsity"], "variant": c["variant"], "seed": c["seed"],
             "init": at_init, "stats_trained": prune.layer_stats(model), "jsv_init": jsv_at_start(monitor, folder),
             "history": history, "final_test_acc": history[-1]["test_acc"], **summarize(history)}
+
+
+@grid.stored_as("minidi.experiments.pai:curvature_cell")
+def curvature_cell(config, folder, deps, context):
+    """The curvature lens at init: top Hessian eigenvalue (Lanczos) and trace (Hutchinson) of the masked init
+    network (the dense one without a mask) on the scoring batch of its seed, BatchNorm in train mode."""
+    c = config
+    data = study_data(c, context)
+    model = build_model(c, context)
+    if "mask" in deps:
+        prune.apply_masks(model, load_npz(os.path.join(deps["mask"]["folder"], "masks.npz")))
+    x, y = per_class_batch(*data["train"], per_class=10, seed=c["seed"])
+    lens = curvature.summary(Hessian(model, x, y, training=True), c["lanczos_steps"], c["trace_probes"], seed=c["seed"])
+    return {"method": c["method"], "sparsity": c["sparsity"], "seed": c["seed"], **lens}
+

@@ -41,6 +41,7 @@ def write_report(out_dir, config, groups, folders, seconds, device=None):
                    collapsed={f"{m}|{sp}|{inv}|{s}": r["collapsed"] for (m, sp, inv, s), r in masks.items()},
                    wd_ratios=wd)
     summary["claims"] = claims(summary, c, acc, methods)
+    summary["curvature"] = lens(groups, folders)
     summary["collapse_warnings"] = [f"layer collapse: {m} at sparsity {sp:g} (seed {s}{', inverted' if inv else ''}) "
                                     f"leaves no path through {', '.join(r['collapsed'])}"
                                     for (m, sp, inv, s), r in masks.items() if r["collapsed"]]
@@ -178,6 +179,7 @@ def report(c, summary, acc, methods, figures):
     lines += ["", "## Claims (computed from this run)", ""] + summary["claims"]
     if summary["collapse_warnings"]:
         lines += ["", "## Layer collapse", ""] + [f"- {w}" for w in summary["collapse_warnings"]]
+    lines += lens_lines(c, summary["curvature"]) if summary["curvature"] else []
     lines += ["", "## Figures", ""] + [f"![{t}]({os.path.basename(p)})" for t, p in figures.items()]
     return "\n".join(lines) + "\n"
 
@@ -233,4 +235,46 @@ def draw(out_dir, c, summary, acc, curves, masks, methods):
     axes[1].set(xlabel="epoch (0 = init)", ylabel="mean JSV", yscale="log", title=f"sparsity {top:g}, original masks")
     axes[1].legend(fontsize=7)
     figs["mean JSV at init and vs epoch"] = save(fig, os.path.join(out_dir, "jsv.png"))
+    if summary["curvature"]:
+        figs["curvature at init"] = draw_lens(out_dir, c, summary["curvature"])
     return figs
+
+
+# --- the curvature lens at init (not a claim of the papers) ---------------------------------------------------
+def lens(groups, folders):
+    """{"method|sparsity": {top_eigenvalue, trace: mean over seeds; *_std}} of the curvature cells."""
+    per = {}
+    for (m, sp, s), cell in groups["curvature"].items():
+        per.setdefault(f"{m}|{sp}", []).append(grid.read_result(folders[cell.key]))
+    return {key: {k: v for name in ("top_eigenvalue", "trace")
+                  for k, v in zip((name, f"{name}_std"), mean_std([r[name] for r in rows]))}
+            for key, rows in per.items()}
+
+
+def lens_lines(c, curv):
+    dense = curv["dense|0.0"]
+    lines = ["", "## The curvature lens at init (not a claim of the papers)", "",
+             "Loss Hessian of the masked init network on its seed's scoring batch (10 examples per class, BatchNorm in "
+             f"train mode): top eigenvalue (Lanczos, {c['curvature']} steps) and trace (Hutchinson, {c['curvature']} "
+             "probes), mean ± std over "
+             f"seeds. Dense at init: top {dense['top_eigenvalue']:.4g}, trace {dense['trace']:.4g}.", "",
+             "| method | " + " | ".join(f"top eig. @ {sp:g} | trace @ {sp:g}" for sp in c["sparsities"]) + " |",
+             "|---|" + "---|---|" * len(c["sparsities"])]
+    for m in c["methods"]:
+        cells = [f"{curv[f'{m}|{sp}']['top_eigenvalue']:.3g} ± {curv[f'{m}|{sp}']['top_eigenvalue_std']:.2g} | "
+                 f"{curv[f'{m}|{sp}']['trace']:.3g}" for sp in c["sparsities"]]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def draw_lens(out_dir, c, curv):
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for m in c["methods"]:
+        for ax, key in zip(axes, ("top_eigenvalue", "trace")):
+            ax.plot(c["sparsities"], [abs(curv[f"{m}|{sp}"][key]) for sp in c["sparsities"]], "o-", label=m)
+    for ax, key, name in zip(axes, ("top_eigenvalue", "trace"), ("top Hessian eigenvalue", "|Hessian trace|")):
+        ax.axhline(abs(curv["dense|0.0"][key]), color="k", ls="--", lw=0.8, label="dense")
+        ax.set(xlabel="sparsity", yscale="log", title=f"{name} at init")
+    axes[0].legend(fontsize=7)
+    return save(fig, os.path.join(out_dir, "curvature.png"))
+

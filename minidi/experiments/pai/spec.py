@@ -18,7 +18,7 @@ DATASETS = {"mnist": ("mnist", "synthetic"), "cifar": ("cifar10", "cifar100", "s
 
 def configure(model_name="lenet300-100", dataset=None, epochs=None, seeds=1, sparsities=SPARSITIES,
                  methods=METHODS, variants=VARIANTS, scope="global", rounds=100, probe=None, control=True,
-                 synthetic_samples=2400):
+                 synthetic_samples=2400, curvature=20):
     """The study's resolved configuration, every value checked (a MinidiError names a bad one)."""
     family, dataset = model_and_dataset("pai", model_name, dataset, MODELS, DATASETS)
     for m in methods:
@@ -42,15 +42,21 @@ def configure(model_name="lenet300-100", dataset=None, epochs=None, seeds=1, spa
                 methods=list(dict.fromkeys(methods)), variants=list(dict.fromkeys(variants)), scope=scope,
                 rounds=check_number(rounds, "rounds", low=1, integer=True),
                 probe=check_number(probe or (1000 if family == "mnist" else 200), "probe", low=1, integer=True),
-                control=bool(control), synthetic_samples=synthetic_samples if dataset == "synthetic" else None)
+                control=bool(control), synthetic_samples=synthetic_samples if dataset == "synthetic" else None,
+                curvature=check_number(curvature, "curvature", low=0, integer=True))
 
 
 MASK_DEFAULTS = dict(scope="global", rounds=100, invert=False)
+# GraSP's H g is exact since the R-operator (minidi.hessian); the finite difference it replaced was wrong at ReLU
+# kinks. This field, which GraSP cells computed before lack, gives them new hashes, so old GraSP results are never
+# reused (every other method's cells keep theirs).
+GRASP = {"grasp": dict(grasp_hvp="r-operator")}
 
 
 def grid_of(config):
     """({"dense": [cell per seed], "collapse": {(method, s)}, "mask": {(method, sparsity, invert, s)},
-    "train": {(method, sparsity, variant, s)}}, every cell): the grid of one configuration."""
+    "train": {(method, sparsity, variant, s)}, "curvature": {(method, sparsity, s)}, with ("dense", 0.0, s) for the
+    unpruned init}, every cell): the grid of one configuration."""
     c = config
     recipe = {k: c[k] for k in RECIPE_KEYS}
     out = {"dense": [], "collapse": {}, "mask": {}, "train": {}}
@@ -64,7 +70,7 @@ def grid_of(config):
                 kinds.collapse_cell, dict(model=c["model"], dataset=c["dataset"], method=m,
                                                              seed=s, scope=c["scope"], rounds=c["rounds"],
                                                              sparsities=list(COLLAPSE_SWEEP),
-                                                             synthetic_samples=c["synthetic_samples"]),
+                                                             synthetic_samples=c["synthetic_samples"], **GRASP.get(m, {})),
                 defaults=MASK_DEFAULTS, label=f"collapse {m} s{s}")
         for m, sp in itertools.product(methods, c["sparsities"]):
             variants = CONTROL_VARIANTS if m == CONTROL else c["variants"]
@@ -72,7 +78,7 @@ def grid_of(config):
                 mask = grid.Cell(kinds.mask_cell,
                                  dict(model=c["model"], dataset=c["dataset"], method=m, sparsity=sp, seed=s,
                                       scope=c["scope"], rounds=c["rounds"], invert=invert,
-                                      synthetic_samples=c["synthetic_samples"]),
+                                      synthetic_samples=c["synthetic_samples"], **GRASP.get(m, {})),
                                  deps={"dense": dense} if m == CONTROL else {}, defaults=MASK_DEFAULTS,
                                  label=f"mask {m} {sp:g}{' inv' if invert else ''} s{s}")
                 out["mask"][(m, sp, invert, s)] = mask
@@ -82,7 +88,18 @@ def grid_of(config):
                                                               probe=c["probe"]),
                     deps={"mask": out["mask"][(m, sp, v == "invert", s)]},
                     label=f"train {m} {sp:g} {v} s{s}", work=c["epochs"])
-    return out, out["dense"] + list(out["collapse"].values()) + list(out["mask"].values()) + list(out["train"].values())
+    out["curvature"] = {}
+    for s in range(c["seeds"]) if c["curvature"] else ():
+        lens = dict(model=c["model"], dataset=c["dataset"], seed=s, synthetic_samples=c["synthetic_samples"],
+                    lanczos_steps=c["curvature"], trace_probes=c["curvature"])
+        out["curvature"][("dense", 0.0, s)] = grid.Cell(kinds.curvature_cell, dict(lens, method="dense", sparsity=0.0),
+                                                        label=f"curvature dense init s{s}")
+        for (m, sp, invert, seed), mask in out["mask"].items():
+            if seed == s and not invert and m != CONTROL:
+                out["curvature"][(m, sp, s)] = grid.Cell(kinds.curvature_cell, dict(lens, method=m, sparsity=sp),
+                                                         deps={"mask": mask}, label=f"curvature {m} {sp:g} s{s}")
+    return out, (out["dense"] + list(out["collapse"].values()) + list(out["mask"].values()) + list(out["train"].values())
+                 + list(out["curvature"].values()))
 
 
 def point_name(config):

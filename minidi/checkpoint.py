@@ -6,11 +6,13 @@ A weights file (`model.npz`) holds exactly `model.state_dict()` with PyTorch's n
 (epoch, history, configuration) — everything `--resume` needs.
 """
 import json
+import math
 import os
 
 import numpy as np
 
 from .backend import to_numpy
+from .files import REMEDY as REMEDY_NPZ
 from .files import json_text, load_npz, save_npz
 from .errors import MinidiError
 
@@ -31,11 +33,20 @@ def save_checkpoint(path, model, optimizer, meta):
     save_npz(path, arrays)
 
 
+RESTART = "delete it to start that run again from epoch 0 (in a grid: the cell restarts), then run again"
+
+
 def load_checkpoint(path, model, optimizer=None):
-    """Restore model weights, masks and optimizer state; return the `meta` dict."""
-    arrays = load_npz(path)
+    """Restore model weights, masks and optimizer state; return the `meta` dict. The checkpoint passes the same
+    checks as one about to be written: readable, every number finite, its meta an epoch and that many history
+    rows with finite losses; anything else is one MinidiError naming the file (never resumed from)."""
+    try:
+        arrays = load_npz(path)
+    except MinidiError as exc:
+        raise MinidiError(str(exc).replace(REMEDY_NPZ, RESTART)) from None
     if "meta" not in arrays:
-        raise MinidiError(f"{path} is not a minidi checkpoint (no 'meta' entry)")
+        raise MinidiError(f"{path} is not a minidi checkpoint (no 'meta' entry): {RESTART}")
+    meta = _meta(path, arrays)
     model.load_state_dict({k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")})
     params = dict(model.named_parameters())
     for key, value in arrays.items():
@@ -46,10 +57,26 @@ def load_checkpoint(path, model, optimizer=None):
             params[name].set_mask(value)
     if optimizer is not None:
         optimizer.load_state_dict({k[len("optim/"):]: v for k, v in arrays.items() if k.startswith("optim/")})
+    return meta
+
+
+def _meta(path, arrays):
+    """The checkpoint's meta, checked: {"epoch": e ≥ 0, "history": e + 1 rows with finite losses, ...}."""
     try:
-        return json.loads(str(arrays["meta"]))
+        meta = json.loads(str(arrays["meta"]))
     except ValueError as exc:
-        raise MinidiError(f"{path}: its 'meta' entry is not JSON ({exc})") from None
+        raise MinidiError(f"{path}: its 'meta' entry is not JSON ({exc}): {RESTART}") from None
+    meta = meta if isinstance(meta, dict) else {}
+    epoch, history = meta.get("epoch"), meta.get("history")
+    ok = isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0 and isinstance(history, list) \
+        and len(history) == epoch + 1
+    if ok:
+        for row in history:
+            values = [row.get(k) for k in ("train_loss", "test_loss", "test_acc")] if isinstance(row, dict) else [None]
+            ok &= all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+    if not ok:
+        raise MinidiError(f"{path}: its meta is not the epoch and the finite history of a minidi run: {RESTART}")
+    return meta
 
 
 def checkpoint_epoch(path):
@@ -61,4 +88,4 @@ def checkpoint_epoch(path):
             meta = json.loads(str(f["meta"]))
         return int(meta["epoch"]) + 1
     except Exception as exc:                 # truncated, not an .npz, no meta: name the file, no traceback
-        raise MinidiError(f"{path} is not a readable minidi checkpoint ({exc})") from None
+        raise MinidiError(f"{path} is not a readable minidi checkpoint ({exc}): {RESTART}") from None

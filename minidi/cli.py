@@ -62,7 +62,7 @@ def _check_dataset(dataset, model_name, augment):
 @main.command()
 @click.option("--model", "model_name", default="mlp7-linear", show_default=True, help="Model preset.")
 @click.option("--dataset", default="mnist", show_default=True, help="mnist, cifar10, cifar100 or synthetic.")
-@click.option("--epochs", default=90, show_default=True, type=click.IntRange(min=1))
+@click.option("--epochs", default=90, show_default=True, type=click.IntRange(min=1, max=100_000))
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--lr", "lr_text", default="0:0.01,30:0.001,60:0.0001", show_default=True,
               help='LR schedule: "0.01", "0:0.01,30:0.001", "multistep:lr=0.1,at=0.5/0.75", "cosine:lr=0.1", "onecycle:max=0.1".')
@@ -102,6 +102,8 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
     _check_dataset(dataset, model_name, augment)
     from .optim import SGD
     SGD([], lr=schedule(0), momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)   # checks the values
+    if out_dir == "":
+        raise MinidiError("--out is empty: give a folder (or leave --out out for the default)")
     out_dir = out_dir or os.path.join("runs", f"{model_name}-{dataset}-s{seed}")
     config = dict(model=model_name, dataset=dataset, epochs=epochs, batch_size=batch_size, lr=str(lr_text),
                   momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, init=init, seed=seed,
@@ -175,10 +177,16 @@ def schedules(dense_epochs, budget, plot_path):
     """The five retraining schedules (ft, lrw, wr, slr, clr) at E and T: LR at key points, and a figure."""
     from .schedules import RETRAINING, retraining_schedule
     rows = {k: retraining_schedule(k, dense_epochs, budget) for k in RETRAINING}
-    if plot_path:
+    if plot_path is not None:
         from .rundir import check_folder_path
+        if not plot_path.strip():
+            raise MinidiError("--plot is empty: give a file name such as schedules.png")
         if os.path.isdir(plot_path):
             raise MinidiError(f"--plot {plot_path} is a folder: give a file name such as schedules.png")
+        if not plot_path.lower().endswith(".png"):
+            raise MinidiError(f"--plot {plot_path}: the figure is a PNG, give a name ending in .png")
+        if os.path.exists(plot_path):
+            raise MinidiError(f"--plot {plot_path} exists: nothing is overwritten, give another name")
         check_folder_path(os.path.dirname(os.path.abspath(plot_path)), "--plot")   # before anything is printed
     points = sorted({0, 0.1 * budget, budget / 2, 0.775 * budget, budget - 1e-9})
     click.echo("t (epochs)  " + "  ".join(f"{t:>8.3g}" for t in points))

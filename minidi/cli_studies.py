@@ -8,6 +8,7 @@ import os
 import click
 
 from .clitools import Group, data_dir_option, device_option, friendly, grid_options, runner_args, split_list
+from .errors import MinidiError
 
 
 class Sweepable:
@@ -88,7 +89,7 @@ STUDIES = {
             click.option("--variants", default="original,shuffle,reinit,invert", show_default=True),
             click.option("--no-control", is_flag=True, help="Leave out the lottery-ticket control (magnitude after training)."),
             SEEDS,
-            probe(None, "Training images for the JSV (default 1000 MNIST, 200 CIFAR)."), synthetic(60), CURVATURE],
+            probe(None, "Training images for the JSV (default 1000 MNIST, 200 CIFAR)."), synthetic(128), CURVATURE],
         configure=lambda o: dict(o, sparsities=split_list(o["sparsities"], float, "--sparsities"),
                                  methods=split_list(o["methods"], str, "--methods"),
                                  variants=split_list(o["variants"], str, "--variants"),
@@ -108,7 +109,7 @@ STUDIES = {
             click.option("--budgets", default=None, help="Comma-separated retraining budgets T ≤ E (default: E/4, E/2, E)."),
             click.option("--schedules", "kinds", default="ft,lrw,wr,slr,clr", show_default=True),
             SEEDS,
-            probe(None), synthetic(60)],
+            probe(None), synthetic(128)],
         configure=lambda o: dict(o, budgets=None if o["budgets"] is None else split_list(o["budgets"], int, "--budgets"),
                                  schedules=split_list(o.pop("kinds"), str, "--schedules"))),
     "shedding": dict(
@@ -145,6 +146,8 @@ def study_command(name, sweep):
     def command(out_dir, cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun, **given):
         from .experiments import driver
         study = importlib.import_module(f"minidi.experiments.{name}")
+        if out_dir == "":
+            raise MinidiError("--out is empty: give a folder (or leave --out out for the default)")
         runner = dict(device=device, data_dir=data_dir, resume=resume, quiet=quiet, cache=cache,
                       **runner_args(workers, worker_threads, scheduler, rerun))
         if sweep:

@@ -44,8 +44,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
         _held.append(f"Warning: {_one_line(message)}")
         if _live["on"]:
             _release_warnings()
-    else:
-        _default_showwarning(message, category, filename, lineno, file, line)
+    else:                                         # a library's warning (matplotlib, NumPy): one line too
+        click.echo(f"Warning: {_one_line(message)} ({category.__name__})", err=True)
 
 
 def _release_warnings():
@@ -53,8 +53,6 @@ def _release_warnings():
     while _held:
         click.echo(_held.pop(0), err=True)
 
-
-_default_showwarning = warnings.showwarning
 
 
 def _terminate(signum, frame):
@@ -173,9 +171,11 @@ def runner_args(workers, worker_threads, scheduler, rerun):
 
 def split_list(text, convert, option):
     """ "a,b,c" → [convert(a), ...], one clear error for an empty list, a bad value or a value given twice."""
-    items = [t.strip() for t in str(text).split(",") if t.strip()]
-    if not items:
+    items = [t.strip() for t in str(text).split(",")]
+    if not any(items):
         raise MinidiError(f"{option} is empty")
+    if not all(items):
+        raise MinidiError(f"{option} has an empty entry: {text!r}")
     try:
         values = [convert(t) for t in items]
     except ValueError:

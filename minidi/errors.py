@@ -55,6 +55,20 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
     return int(value) if integer else float(value)
 
 
+def environ_number(name, default, low=None, high=None, low_open=False):
+    """The environment variable `name` as a finite number in range (`default` when unset or empty); anything
+    else is a MinidiError that names the variable."""
+    import os
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise MinidiError(f"the environment variable {name}={text!r} is not a number") from None
+    return check_number(value, f"the environment variable {name}", low=low, high=high, low_open=low_open)
+
+
 def check_seed(seed, name="seed"):
     """A seed is an integer ≥ 0 (NumPy's generators refuse negative ones)."""
     return check_number(seed, name, low=0, integer=True)

@@ -5,7 +5,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 
-from .errors import MinidiError
+from .errors import MinidiError, environ_number
 
 BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -22,6 +22,31 @@ class InProcessExecutor(cf.Executor):
                 raise
             future.set_exception(exc)
         return future
+
+
+def die_with_parent(parent):
+    """A pool worker's initializer: end this worker as soon as the process that started it is gone (killed with
+    SIGKILL, say), so that no orphan goes on computing and writing cells. On Linux the kernel sends SIGKILL at
+    the parent's death (prctl PR_SET_PDEATHSIG); everywhere a daemon thread checks the parent once a second."""
+    import ctypes
+    import signal
+    import sys
+    import threading
+    import time
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)        # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:                                     # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch():
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(1.0)
+    threading.Thread(target=watch, daemon=True).start()
 
 
 class Runner:
@@ -46,7 +71,8 @@ class Runner:
             for var in BLAS_ENV:                            # read by each worker's NumPy when it starts
                 self._saved_env.setdefault(var, os.environ.get(var))
                 os.environ[var] = str(self.worker_threads)
-            return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+            return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=die_with_parent, initargs=(os.getpid(),))
         return InProcessExecutor()
 
     def _dask(self):
@@ -55,7 +81,8 @@ class Runner:
         except ImportError:
             raise MinidiError('a Dask scheduler needs the "dist" extra: pip install "minidi[dist]"') from None
         try:
-            self.client = Client(self.scheduler, timeout=float(os.environ.get("MINIDI_SCHEDULER_TIMEOUT", 10)))
+            timeout = environ_number("MINIDI_SCHEDULER_TIMEOUT", 10.0, low=0, low_open=True)
+            self.client = Client(self.scheduler, timeout=timeout)
         except (OSError, TimeoutError, ValueError) as exc:
             raise MinidiError(f"cannot reach the Dask scheduler {self.scheduler}: {exc}") from None
         return self.client.get_executor(pure=False)

@@ -44,6 +44,14 @@ def atomic_write_bytes(path, data):
         raise
 
 
+def home_cache(*parts):
+    """~/.cache/minidi/<parts>: where downloads and shared cells go by default. An empty HOME is a MinidiError
+    (it would silently mean /.cache); MINIDI_CACHE, --cache or --data-dir say where instead."""
+    if "HOME" in os.environ and not os.environ["HOME"].strip():
+        raise MinidiError("HOME is empty, so there is no ~/.cache: set MINIDI_CACHE (or pass --cache / --data-dir)")
+    return os.path.join(os.path.expanduser("~"), ".cache", "minidi", *parts)
+
+
 def write_text(path, text):
     """A text file (UTF-8), atomically: the reports' markdown."""
     atomic_write_bytes(path, text.encode())
@@ -113,12 +121,21 @@ def save_npz(path, arrays):
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_npz(path):
-    """{name: numpy array} from an .npz file; a missing or unreadable file is a clear error."""
+REMEDY = "delete it (in a grid: its cell's folder, which is then computed again) and run again"
+
+
+def load_npz(path, finite=True):
+    """{name: numpy array} from an .npz file. A missing or unreadable (truncated) file, or one whose float arrays
+    hold NaN or infinity (finite=True), is one MinidiError naming the file and saying what to delete."""
     if not os.path.isfile(path):
         raise MinidiError(f"no such file: {path}")
     try:
         with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
+            arrays = {k: f[k] for k in f.files}
     except Exception as exc:
-        raise MinidiError(f"{path} is not a readable .npz file ({exc})") from None
+        raise MinidiError(f"{path} is not a readable .npz file ({exc}): {REMEDY}") from None
+    if finite:
+        bad = [k for k, v in arrays.items() if v.dtype.kind == "f" and not np.isfinite(v).all()]
+        if bad:
+            raise MinidiError(f"{path} holds NaN or infinite values ({', '.join(bad[:3])}): {REMEDY}")
+    return arrays

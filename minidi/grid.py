@@ -43,8 +43,9 @@ from . import __version__
 from .files import read_json, write_csv, write_json
 from .errors import MinidiError
 from .executors import Runner
+from .results import (DICT, LIST, NUMBER, OPTIONAL_NUMBER, RESULT, STATUS, TEXT, is_done,  # noqa: F401
+                      read_result, result_of, returns)
 
-RESULT, STATUS = "result.json", "status.json"
 MAX_CRASHES = 3                       # a cell whose worker dies this often is reported as failed
 
 
@@ -71,6 +72,12 @@ class Cell:
 
     def __init__(self, fn, config, deps=None, defaults=None, shared=False, label="", work=1):
         self.fn, self.kind = fn, kind_of(fn)
+        if not isinstance(config, dict):
+            raise MinidiError(f"a cell's configuration must be a dict, got {type(config).__name__}")
+        try:
+            json.dumps(config, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise MinidiError(f"the configuration of cell {label or self.kind} is not plain JSON ({exc})") from None
         self.config, self.deps = dict(config), dict(deps or {})
         self.defaults, self.shared, self.label, self.work = dict(defaults or {}), shared, label or self.kind, work
 
@@ -90,14 +97,6 @@ class Cell:
 
     def __repr__(self):
         return f"Cell({self.label}, {self.key})"
-
-
-def is_done(folder):
-    return os.path.isfile(os.path.join(folder, RESULT))
-
-
-def read_result(folder):
-    return read_json(os.path.join(folder, RESULT))["result"]
 
 
 def execute(fn, config, folder, dep_folders, context):
@@ -150,6 +149,7 @@ def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_th
     written); else one is made from workers / scheduler / worker_threads. It is closed at the end.
     Raises MinidiError at the end, after every cell that could run has run, if some cells failed."""
     context = dict(context or {})
+    out, cache = os.path.abspath(out), os.path.abspath(cache)     # workers may run in another working directory
     cells = ordered(cells)
     folders = {c.key: c.folder(out, cache) for c in cells}
     if rerun:
@@ -157,14 +157,26 @@ def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_th
             _move_aside(folders[c.key])
     todo = [c for c in cells if not is_done(folders[c.key])]
     log = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
-    if not todo:
+    failed = {}
+    for c in cells:                                   # a finished cell is reused only if its result.json checks out
+        if is_done(folders[c.key]):
+            try:
+                result_of(c, folders)
+            except MinidiError as exc:
+                failed[c.key] = (c, str(exc))
+                log(f"[failed] {c.label}: {exc}")
+    if not todo and not failed:
         log(f"{len(cells)} cells, all already done")
         if runner is not None:
             runner.close()
         return folders
+    if not todo:
+        if runner is not None:
+            runner.close()
+        _raise_failed(failed, cells, folders)
     runner = runner or Runner(workers, scheduler, worker_threads)
     log(f"{len(cells)} cells: {len(cells) - len(todo)} already done, {len(todo)} to run on {runner.name}")
-    failed, crashes, running = {}, {}, {}
+    crashes, running = {}, {}
     aborted = True
     waiting = list(todo)
     n_done, total = 0, len(todo)
@@ -214,28 +226,41 @@ def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_th
     finally:
         runner.close(abort=aborted)
     if failed:
-        first_cell, first_error = next(iter(failed.values()))
-        raise MinidiError(f"{len(failed)} of {len(cells)} cells did not finish (the others are kept; run the same "
-                          f"command again, with --resume, to retry them): {first_cell.label}: {first_error}; see "
-                          f"{os.path.join(folders[first_cell.key], STATUS)}")
+        _raise_failed(failed, cells, folders)
     return folders
+
+
+def _raise_failed(failed, cells, folders):
+    first_cell, first_error = next(iter(failed.values()))
+    raise MinidiError(f"{len(failed)} of {len(cells)} cells did not finish: {first_cell.label}: {first_error} (see "
+                      f"{os.path.join(folders[first_cell.key], STATUS)}). The others are kept: once that is fixed, run "
+                      "the same command again, with --resume, to compute only what is missing")
+
+
+def is_timing(name):
+    """Result fields that are wall times ("seconds", "score_seconds", ...): they differ from run to run."""
+    return name == "seconds" or name.endswith("_seconds")
 
 
 def write_cells_csv(path, cells, folders, out, cache):
     """The merged table of a grid: one row per cell, its kind, label and folder (relative to the study folder,
-    or "cache:" + relative to the cache), its configuration and the scalar values of its result. Wall times
-    are left out, so the same grid run anywhere gives the same file."""
-    rows = []
+    or "cache:" + relative to the cache), its configuration and the scalar values of its result. Every column
+    is deterministic (the same grid run anywhere, twice, gives the same file): wall times go to timings.csv
+    beside it (kind, label, folder, the cell's seconds and every *_seconds field of its result)."""
+    rows, times = [], []
     for c in ordered(cells):
         folder = folders[c.key]
         where = f"cache:{os.path.relpath(folder, cache)}" if c.shared else os.path.relpath(folder, out)
-        result = read_result(folder)
-        metrics = {k: v for k, v in result.items() if k != "seconds" and isinstance(v, (int, float, str, bool))}
-        rows.append({"kind": c.kind.rsplit(":", 1)[-1].replace("_cell", ""), "label": c.label, "folder": where,
-                     **{f"config.{k}": v for k, v in c.config.items()}, **metrics})
+        doc = read_json(os.path.join(folder, RESULT))
+        result = result_of(c, folders)
+        metrics = {k: v for k, v in result.items() if not is_timing(k) and isinstance(v, (int, float, str, bool))}
+        who = {"kind": c.kind.rsplit(":", 1)[-1].replace("_cell", ""), "label": c.label, "folder": where}
+        rows.append({**who, **{f"config.{k}": v for k, v in c.config.items()}, **metrics})
+        times.append({**who, "seconds": doc["seconds"], **{k: v for k, v in result.items() if is_timing(k) and k != "seconds"}})
     keys = list(dict.fromkeys(k for r in rows for k in r))
     columns = keys[:3] + [k for k in keys if k.startswith("config.")] + [k for k in keys[3:] if not k.startswith("config.")]
     write_csv(path, rows, columns)
+    write_csv(os.path.join(os.path.dirname(path), "timings.csv"), times)
 
 
 def _submit(runner, cell, folders, context):

@@ -10,10 +10,13 @@ Anything else is one MinidiError that names what is there. `--resume` with nothi
 an empty one) is an error, never a fresh start. Every check only reads: it runs before the first byte is
 written, and `write_config` is the first write.
 """
+import contextlib
 import os
+import socket
+import time
 
+from .errors import MinidiError, checks_passed, warn
 from .files import TMP_PREFIX, finite_or_none, read_json, write_json
-from .errors import MinidiError, checks_passed
 
 
 def check_folder_path(path, option="--out"):
@@ -30,11 +33,61 @@ def check_folder_path(path, option="--out"):
     return path
 
 
+LOCK = ".minidi-lock"
+
+
 def contents(folder):
-    """The names in `folder` (sorted), without the temporary files of atomic writes; [] if it does not exist."""
+    """The names in `folder` (sorted), without the temporary files of atomic writes and the lock; [] if it does
+    not exist."""
     if not os.path.isdir(folder):
         return []
-    return sorted(name for name in os.listdir(folder) if not name.startswith(TMP_PREFIX))
+    return sorted(name for name in os.listdir(folder) if not name.startswith(TMP_PREFIX) and name != LOCK)
+
+
+@contextlib.contextmanager
+def locked(folder):
+    """Hold `folder`/.minidi-lock while a study runs in it: a second command on the same folder stops with one
+    line while the first is alive (its process on this host, or any lock from another host younger than a day),
+    and takes over a stale lock (its process gone) with a warning. The lock goes when the command ends."""
+    path = os.path.join(folder, LOCK)
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+    if os.path.exists(path):
+        try:
+            other = read_json(path)
+        except MinidiError:
+            other = {}
+        if _alive(other):
+            raise MinidiError(f"{folder} is in use by another minidi command (pid {other.get('pid')} on "
+                              f"{other.get('host')}): wait for it to end (or, if it is gone, delete {path})")
+        warn(f"{path}: the command that held it (pid {other.get('pid')} on {other.get('host')}) is gone; taking over")
+    created = not os.path.isdir(folder)
+    os.makedirs(folder, exist_ok=True)
+    write_json(path, me)
+    try:
+        yield
+    finally:
+        try:
+            if read_json(path).get("pid") == me["pid"]:
+                os.remove(path)
+            if created and not os.listdir(folder):        # a command that failed before writing leaves nothing
+                os.rmdir(folder)
+        except (MinidiError, OSError):
+            pass
+
+
+def _alive(lock):
+    pid, host = lock.get("pid"), lock.get("host")
+    if not isinstance(pid, int):
+        return False
+    if host != socket.gethostname():
+        return time.time() - float(lock.get("started") or 0) < 86400
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _listing(names, limit=6):

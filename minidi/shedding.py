@@ -20,7 +20,8 @@ import copy
 import numpy as np
 
 from .backend import get_array_module, to_numpy
-from .errors import check_number
+from .errors import MinidiError, check_number
+from .hessian import check_batch
 from .prune.masks import keep_top, prunable
 
 KAPPAS = (1e-2, 1e-3)
@@ -35,7 +36,7 @@ def shed_fraction(model, tau):
 
     One device reduction per layer, read back together."""
     tau = check_number(tau, "tau", low=0)
-    weights = prunable(model)
+    weights = prunable(model, require=True)
     xp = get_array_module(next(iter(weights.values())).data)
     counts = xp.stack([xp.stack([((abs(p.data) < tau) & _unpruned(p)).sum(), _unpruned(p).sum()])
                        for p in weights.values()])
@@ -47,7 +48,13 @@ def shed_fraction(model, tau):
 
 def thresholds(model, kappas=KAPPAS, prune_threshold=None):
     """{label: τ} at t₀: "kappa=1e-2": κ · median |θ| of the unpruned weights, and "prune" when given."""
-    values = np.concatenate([np.abs(to_numpy(p.data))[to_numpy(_unpruned(p))] for p in prunable(model).values()])
+    kappas = [check_number(k, "kappa", low=0, low_open=True) for k in kappas]
+    if prune_threshold is not None:
+        prune_threshold = check_number(prune_threshold, "prune threshold", low=0)
+    values = np.concatenate([np.abs(to_numpy(p.data))[to_numpy(_unpruned(p))]
+                             for p in prunable(model, require=True).values()])
+    if not values.size:
+        raise MinidiError("every weight is pruned: the median weight is undefined")
     median = float(np.median(values))
     out = {f"kappa={k:g}": k * median for k in kappas}
     if prune_threshold is not None:
@@ -62,6 +69,9 @@ def dead_units(model, x=None, tau=0.0):
     (tau = 0: exactly zero). By activations, when a probe batch x is given: the ReLU after the layer outputs 0
     on every sample (and position) — for chain models (`model.chain`: MLP, ConvNet), where the k-th ReLU
     follows the k-th weight layer; other models are judged by weights only."""
+    tau = check_number(tau, "tau", low=0)
+    if x is not None:
+        check_batch(model, x, what="dead_units' probe batch")
     dead = {}
     for name, p in prunable(model).items():
         w = np.abs(to_numpy(p.data)).reshape(p.shape[0], -1)
@@ -105,6 +115,7 @@ def remove_shed(model, tau, limit=None):
 def implicit_sparsity(model, tau, x, y):
     """(accuracy, accuracy after also hard-pruning every shed weight, number removed), on (x, y)."""
     from .train import evaluate
+    check_batch(model, x, y, "implicit_sparsity's batch")
     before = evaluate(model, x, y)[1]
     pruned = copy.deepcopy(model)
     removed = remove_shed(pruned, tau)

@@ -22,6 +22,33 @@ SH = ["shedding", "--epochs", "1", "--quiet", "--cache", "W/cache", "--dataset",
 PAI = ["pai", "--epochs", "1", "--quiet", "--cache", "W/cache", "--dataset", "synthetic", "--out", "W/new"]
 
 CASES = {
+    # environment variables, checked like options ("ENV:NAME=value" sets one for the case)
+    "env-scheduler-timeout-nan": ([*RT, "--scheduler", "tcp://127.0.0.1:9", "ENV:MINIDI_SCHEDULER_TIMEOUT=nan"],
+                                  "MINIDI_SCHEDULER_TIMEOUT must be finite"),
+    "env-scheduler-timeout-negative": ([*RT, "--scheduler", "tcp://127.0.0.1:9", "ENV:MINIDI_SCHEDULER_TIMEOUT=-5"],
+                                       "MINIDI_SCHEDULER_TIMEOUT must be in (0, inf)"),
+    "env-scheduler-timeout-text": ([*RT, "--scheduler", "tcp://127.0.0.1:9", "ENV:MINIDI_SCHEDULER_TIMEOUT=abc"],
+                                   "MINIDI_SCHEDULER_TIMEOUT='abc' is not a number"),
+    "env-home-empty": (["retrain", "--epochs", "4", "--quiet", "--dataset", "synthetic", "--out", "W/new", "ENV:HOME=",
+                        "ENV:MINIDI_CACHE="], "HOME is empty"),
+    "env-device-unknown": ([*T, "--out", "W/new", "ENV:MINIDI_DEVICE=tpu"], "unknown device 'tpu'"),
+    # the command line's gaps: overwrites, astronomic counts, blanks
+    "cli-plot-exists": (["schedules", "--plot", "W/figure.png"], "W/figure.png exists: nothing is overwritten"),
+    "cli-plot-not-png": (["schedules", "--plot", "W/schedules.txt"], "give a name ending in .png"),
+    "cli-plot-empty": (["schedules", "--plot", ""], "--plot is empty"),
+    "cli-seeds-astronomic": ([*RT, "--seeds", str(10 ** 20)], "seeds must be in [1, 10000]"),
+    "cli-isometry-seeds-astronomic": ([*ISO, "--seeds", str(10 ** 20), "--out", "W/new"], "seeds must be in [1, 10000]"),
+    "cli-rounds-astronomic": ([*PAI, "--rounds", str(10 ** 12)], "rounds must be in [1, 100000]"),
+    "cli-epochs-astronomic": ([*RT, "--epochs", str(10 ** 12)], "epochs must be in [4, 100000]"),
+    "cli-train-epochs-astronomic": (["train", "--dataset", "synthetic", "--epochs", str(10 ** 12), "--out", "W/new"],
+                                    "100000"),
+    "cli-steps-astronomic": ([*SH, "--steps", str(10 ** 9)], "steps must be in [1, 10000]"),
+    "cli-out-empty": ([*T, "--out", ""], "--out is empty"),
+    "cli-study-out-empty": (["retrain", "--epochs", "4", "--quiet", "--dataset", "synthetic", "--cache", "W/cache",
+                             "--out", ""], "--out is empty"),
+    "cli-cache-empty": ([*RT[:-2], "--cache", "", "--out", "W/new"], "--cache is empty"),
+    "cli-sparsities-blank-entry": ([*PAI, "--sparsities", "0.5,,0.9"], "--sparsities has an empty entry"),
+    "cli-pai-synthetic-below-the-batch": ([*PAI, "--synthetic-samples", "100"], "100 is not in the range x>=128"),
     # run folders: never write into a place that holds something else, or that cannot be a folder
     "folder-out-is-a-file": ([*T, "--out", "W/afile"], "W/afile is a file, not a folder"),
     "folder-out-under-a-file": ([*T, "--out", "W/afile/run"], "is a file, so no folder can be made there"),
@@ -136,7 +163,7 @@ CASES = {
     "sweep-pr-twice": (["sweep", "isometry", "--pr", "0.5,0.5", "--out", "W/new"], "--pr names a value twice"),
     "sweep-pr-out-of-range": (["sweep", "isometry", "--pr", "0.5,1.5", "--out", "W/new"], "pr must be in [0, 1)"),
     "sweep-epochs-text": (["sweep", "isometry", "--epochs", "2,a", "--out", "W/new"], "--epochs: cannot read"),
-    "sweep-epochs-0": (["sweep", "isometry", "--epochs", "0", "--out", "W/new"], "epochs must be in [1, inf)"),
+    "sweep-epochs-0": (["sweep", "isometry", "--epochs", "0", "--out", "W/new"], "epochs must be in [1, 100000]"),
     "sweep-out-is-a-file": (["sweep", "isometry", "--epochs", "1", "--out", "W/afile"], "W/afile is a file"),
     "sweep-resume-absent": (["sweep", "isometry", "--epochs", "1", "--out", "W/absent", "--resume"],
                             "nothing to resume"),
@@ -170,7 +197,7 @@ CASES = {
     "retrain-unknown-schedule": ([*RT, "--schedules", "ft,sgdr"], "unknown retraining schedule 'sgdr'"),
     "retrain-schedules-without-ft": ([*RT, "--schedules", "clr,slr"], "schedules that include ft"),
     "retrain-budget-above-e": ([*RT, "--budgets", "2,9"], "budget 9 is longer than the dense run (4 epochs)"),
-    "retrain-budget-0": ([*RT, "--budgets", "0,2"], "budget must be in [1, inf), got 0"),
+    "retrain-budget-0": ([*RT, "--budgets", "0,2"], "budget must be in [1, 100000], got 0"),
     "retrain-budgets-text": ([*RT, "--budgets", "2,x"], "--budgets: cannot read"),
     "retrain-budgets-twice": ([*RT, "--budgets", "2,2"], "--budgets names a value twice"),
     "retrain-ratio-0": ([*RT, "--ratio", "0"], "Invalid value for '--ratio'"),
@@ -247,12 +274,15 @@ def world(tmp_path_factory):
     for name in mnist.FILES:
         _write(os.path.join(w, "corrupt_mnist", name), b"\x1f\x8b garbage")
     os.makedirs(os.path.join(w, "home"))
+    _write(os.path.join(w, "figure.png"), b"an existing figure\n")
     return w
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_is_one_line_and_changes_nothing(case, world, monkeypatch, request):
     args, needle = CASES[case]
+    env = dict(a[4:].split("=", 1) for a in args if a.startswith("ENV:"))
+    args = [a for a in args if not a.startswith("ENV:")]
     if "MNIST" in args:
         folder = request.getfixturevalue("mnist_dir")
         args = [folder if a == "MNIST" else a for a in args]
@@ -262,9 +292,11 @@ def test_bad_input_is_one_line_and_changes_nothing(case, world, monkeypatch, req
     monkeypatch.setenv("MINIDI_CACHE", os.path.join(world, "cache"))
     monkeypatch.setenv("MPLCONFIGDIR", str(request.getfixturevalue("tmp_path")))   # matplotlib's own font cache
     monkeypatch.setenv("MINIDI_SCHEDULER_TIMEOUT", "1")
-    if case == "grid-scheduler-unreachable":
+    if case == "grid-scheduler-unreachable" or case.startswith("env-scheduler"):
         pytest.importorskip("distributed", reason="the dist extra is not installed")
     monkeypatch.delenv("MINIDI_DEVICE", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.chdir(world)
     args = [a.replace("W/", world + "/") if a.startswith("W/") else a for a in args]
     before = snapshot(world)
@@ -290,7 +322,8 @@ def test_gpu_without_a_gpu_is_one_line(world, monkeypatch):
 
 def test_the_battery_covers_every_class():
     classes = {case.split("-")[0] for case in CASES}
-    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "grid", "sweep", "pai", "retrain", "shedding", "usage"}
+    assert classes == {"folder", "number", "schedule", "name", "data", "eval", "grid", "sweep", "pai", "retrain", "shedding",
+                       "usage", "env", "cli"}
     assert len(CASES) >= 100
 
 

@@ -59,8 +59,8 @@ def test_a_failing_cell_loses_no_other_and_skips_what_needs_it(tmp_path):
     out = str(tmp_path / "out")
     bad = cell(7, kind="fail_cell")
     cells = [cell(1), bad, cell(2, deps={"bad": bad}), cell(3)]
-    with pytest.raises(MinidiError, match=r"2 of 4 cells did not finish .*fail_cell 7: ValueError: this cell always "
-                                          r"fails \(value 7\); see .*status.json"):
+    with pytest.raises(MinidiError, match=r"2 of 4 cells did not finish: fail_cell 7: ValueError: this cell always "
+                                          r"fails \(value 7\) \(see .*status.json\)"):
         grid.run(cells, out, out, quiet=True)
     folders = {c.key: c.folder(out, out) for c in cells}
     assert grid.is_done(folders[cells[0].key]) and grid.is_done(folders[cells[3].key])

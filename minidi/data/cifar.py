@@ -14,7 +14,7 @@ import tarfile
 import numpy as np
 
 from ..errors import MinidiError
-from ..files import atomic_write_bytes
+from ..files import atomic_write_bytes, home_cache
 from .download import check_md5, download, explicit_dir
 
 URL = "https://www.cs.toronto.edu/~kriz/"
@@ -56,7 +56,7 @@ def candidate_dirs(name, data_dir=None):
     dirs = []
     if os.environ.get("MINIDI_DATA"):
         dirs.append(os.path.join(os.environ["MINIDI_DATA"], name))
-    return dirs + [os.path.join(os.path.expanduser("~"), ".cache", "minidi", name)]
+    return dirs + [home_cache(name)]
 
 
 def _has_bins(folder, spec):

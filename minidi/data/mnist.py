@@ -12,6 +12,7 @@ import struct
 import numpy as np
 
 from ..errors import MinidiError
+from ..files import home_cache
 from .download import check_md5, download, explicit_dir, search_report
 
 FILES = {  # name: md5 of the .gz file, as distributed
@@ -54,7 +55,7 @@ def candidate_dirs(data_dir=None):
     dirs = []
     if os.environ.get("MINIDI_DATA"):
         dirs.append(os.path.join(os.environ["MINIDI_DATA"], "mnist"))
-    dirs.append(os.path.join(os.path.expanduser("~"), ".cache", "minidi", "mnist"))
+    dirs.append(home_cache("mnist"))
     return dirs
 
 

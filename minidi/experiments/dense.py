@@ -69,6 +69,7 @@ def pretrain(model_name, epochs=90, seed=0, dataset="mnist"):
 
 
 @grid.stored_as("minidi.experiments.common:pretrain_cell")
+@grid.returns(final_test_acc=grid.NUMBER, seconds=grid.NUMBER, best_test_acc=grid.NUMBER, last5_mean=grid.NUMBER)
 def pretrain_cell(config, folder, deps, context):
     """Train the dense model into `folder`; returns the summary of its test accuracy."""
     c = config
@@ -95,6 +96,7 @@ def jsv_at_start(monitor, folder):
 
 
 @grid.stored_as("minidi.experiments.pai:dense_cell")
+@grid.returns(jsv_init=grid.DICT, history=grid.LIST, final_test_acc=grid.NUMBER)
 def recipe_cell(config, folder, deps, context):
     """The dense model trained with the recipe from init seed s, the JSV at init and after every epoch."""
     c = config
@@ -128,6 +130,7 @@ def stepped_schedule(epochs, eta_max):
 
 
 @grid.stored_as("minidi.experiments.retrain:dense_cell")
+@grid.returns(history=grid.LIST, final_test_acc=grid.NUMBER)
 def stepped_cell(config, folder, deps, context):
     """The dense model, E epochs of the stepped schedule, keeping the rewind points weight rewinding needs."""
     c = config

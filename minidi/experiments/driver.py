@@ -24,7 +24,7 @@ from ..backend import resolve_device
 from ..errors import MinidiError
 from ..executors import Runner
 from ..files import read_json, write_text
-from ..rundir import check_folder_path, check_run_dir, write_config
+from ..rundir import check_folder_path, check_run_dir, locked, write_config
 from .studydata import cache_root, study_data
 
 
@@ -57,17 +57,29 @@ def execute(study, points, out_dir, folder_config, subfolders, device=None, data
     and cells.csv; returns the summaries. seconds = {"wall": this invocation, "compute": the sum of every cell's
     own time, from its result.json, whichever run computed it}."""
     device = resolve_device(device)
+    if not out_dir:
+        raise MinidiError("--out is empty: give a folder")
     if cache is not None:
         check_folder_path(cache, "--cache")
     check_run_dir(out_dir, folder_config, resume)
     check_data(points, device, data_dir)
+    # absolute before any cell is submitted: workers elsewhere (a Dask cluster) must write where we read
+    out_dir, cache = os.path.abspath(out_dir), os.path.abspath(cache_root(cache))
+    data_dir = os.path.abspath(data_dir) if data_dir else data_dir
+    with locked(out_dir):
+        return _execute(study, points, out_dir, folder_config, subfolders, device, data_dir, quiet, cache, workers,
+                        scheduler, worker_threads, rerun)
+
+
+def _execute(study, points, out_dir, folder_config, subfolders, device, data_dir, quiet, cache, workers, scheduler,
+             worker_threads, rerun):
     runner = Runner(workers, scheduler, worker_threads)               # a scheduler that does not answer fails here
     try:
         write_config(out_dir, folder_config)
         t0 = time.perf_counter()
         grids = [study.grid(p) for p in points]
         every = [c for _, cells in grids for c in cells]
-        folders = grid.run(every, out_dir, cache_root(cache), {"device": device, "data_dir": data_dir},
+        folders = grid.run(every, out_dir, cache, {"device": device, "data_dir": data_dir},
                            quiet=quiet, rerun=rerun, runner=runner)
     finally:
         runner.close(abort=True)                                      # a no-op when grid.run has closed it
@@ -78,7 +90,7 @@ def execute(study, points, out_dir, folder_config, subfolders, device=None, data
         compute = sum(read_json(os.path.join(folders[c.key], grid.RESULT))["seconds"] for c in cells)
         seconds = {"wall": time.perf_counter() - t0, "compute": compute}
         summaries.append(study.write_report(where, config, groups, folders, seconds, device))
-    grid.write_cells_csv(os.path.join(out_dir, "cells.csv"), every, folders, out_dir, cache_root(cache))
+    grid.write_cells_csv(os.path.join(out_dir, "cells.csv"), every, folders, out_dir, cache)
     for summary in summaries:
         for line in getattr(study, "warnings", lambda s: [])(summary):
             echo(quiet)(f"Warning: {line}")

@@ -6,6 +6,7 @@ from .. import models
 from ..backend import to_device
 from ..data import load_dataset
 from ..errors import MinidiError
+from ..files import home_cache
 
 _DATA = {}
 
@@ -38,7 +39,9 @@ def build_model(c, context, seed=None):
 
 def cache_root(cache=None):
     """--cache, else $MINIDI_CACHE, else ~/.cache/minidi: where the cells that many studies share live."""
-    return cache or os.environ.get("MINIDI_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "minidi")
+    if cache == "":
+        raise MinidiError("--cache is empty: give a folder")
+    return cache or os.environ.get("MINIDI_CACHE", "").strip() or home_cache()
 
 
 def model_and_dataset(study, model_name, dataset, families, datasets):

@@ -21,7 +21,7 @@ class MLP(Module):
     def __init__(self, layers, act):
         self.act = act
         self.layers = Sequential(*layers)
-        self.sample_shape = (layers[0].in_features,)
+        self.sample_shape = (layers[0].in_features,) if isinstance(layers[0], Linear) else None
 
     def forward(self, x):
         self.input_shape = x.shape

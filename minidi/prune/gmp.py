@@ -17,11 +17,14 @@ from ..errors import check_number
 from .masks import apply_masks, keep_top, masked_priority, prunable
 
 
+MAX_STEPS = 10 ** 6                  # more prune steps than any schedule could use
+
+
 def gmp(model, sparsity):
     """One-shot global magnitude pruning to `sparsity` (exact count), in place; returns the magnitude threshold
     (the largest pruned |θ|, 0 when nothing is pruned)."""
     sparsity = check_number(sparsity, "sparsity", low=0, high=1, high_open=True)
-    priority = masked_priority(model, {k: abs(p.data) for k, p in prunable(model).items()})
+    priority = masked_priority(model, {k: abs(p.data) for k, p in prunable(model, require=True).items()})
     masks = keep_top(priority, 1 - sparsity)
     pruned = np.concatenate([v[m.reshape(v.shape) == 0].ravel() for v, m in zip(priority.values(), masks.values())])
     apply_masks(model, masks)
@@ -32,5 +35,5 @@ def gmp(model, sparsity):
 def gradual_sparsities(final, steps):
     """[s_1, …, s_n]: s_k = final · (1 − (1 − k/n)³), k = 1 … n (s_n = final)."""
     final = check_number(final, "final sparsity", low=0, high=1, high_open=True)
-    steps = check_number(steps, "steps", low=1, integer=True)
+    steps = check_number(steps, "steps", low=1, high=MAX_STEPS, integer=True)
     return [final * (1 - (1 - k / steps) ** 3) for k in range(1, steps + 1)]

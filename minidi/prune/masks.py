@@ -22,9 +22,15 @@ from ..files import load_npz, save_npz
 SCOPES = ("global", "local")
 
 
-def prunable(model):
-    """{name: Parameter} of the prunable weights: the weight tensors (ndim ≥ 2) of Linear and Conv2d layers."""
-    return {name: p for name, p in model.named_parameters() if name.endswith("weight") and p.data.ndim >= 2}
+def prunable(model, require=False):
+    """{name: Parameter} of the prunable weights: the weight tensors (ndim ≥ 2) of Linear and Conv2d layers.
+    require=True: a model without any is a MinidiError (there is nothing to score, prune or measure)."""
+    if not hasattr(model, "named_parameters"):
+        raise MinidiError(f"expected a minidi model, got {type(model).__name__}")
+    out = {name: p for name, p in model.named_parameters() if name.endswith("weight") and p.data.ndim >= 2}
+    if require and not out:
+        raise MinidiError(f"{type(model).__name__} has no prunable weights (no Linear or Conv2d layer)")
+    return out
 
 
 def check_scope(scope):
@@ -37,6 +43,11 @@ def keep_top(priority, density, scope="global"):
     """{name: 0/1 float32 host mask} keeping exactly round(density·N) highest priorities of each pool."""
     check_scope(scope)
     density = check_number(density, "density", low=0, high=1)
+    if not priority:
+        raise MinidiError("there are no priorities to choose a mask from (a model without prunable weights?)")
+    for name, values in priority.items():
+        if np.isnan(to_numpy(values)).any():
+            raise MinidiError(f"the priorities of {name} hold NaN (a non-finite weight or score): no mask can rank them")
     return per_pool(priority, lambda values: keep_highest(values, density), scope == "global")
 
 
@@ -74,7 +85,7 @@ def masked_priority(model, values):
     already pruned at −∞, so that it can never be kept again (nested masks: SynFlow's rounds, gradual GMP,
     iterative pruning)."""
     out = {}
-    for name, p in prunable(model).items():
+    for name, p in prunable(model, require=True).items():
         v = np.array(to_numpy(values[name]), dtype=np.float64)
         if p.mask is not None:
             v[to_numpy(p.mask) == 0] = -np.inf
@@ -88,6 +99,9 @@ def apply_masks(model, masks):
     for name, mask in masks.items():
         if name not in params:
             raise MinidiError(f"mask for unknown parameter {name}")
+        values = to_numpy(mask)
+        if not np.isin(values, (0, 1)).all():
+            raise MinidiError(f"the mask of {name} must hold only 0 and 1, it holds e.g. {values[~np.isin(values, (0, 1))].flat[0]!r}")
         xp = get_array_module(params[name].data)
         params[name].set_mask(xp.asarray(mask))
     return model

@@ -29,7 +29,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..backend import rng as backend_rng
 from ..errors import MinidiError
-from ..hessian import Hessian
+from ..hessian import Hessian, check_batch
 from ..nn import SoftmaxCrossEntropy
 from .masks import prunable
 
@@ -46,8 +46,11 @@ def scores(model, method, x=None, y=None, seed=0):
     seed: the random scores' generator (random only)."""
     if method not in METHODS:
         raise MinidiError(f"unknown pruning method {method!r}: choose one of {', '.join(METHODS)}")
+    prunable(model, require=True)
     if method in NEEDS_DATA and (x is None or y is None):
         raise MinidiError(f"{method} scores need data: pass x and y (e.g. 10 training examples per class)")
+    if method in NEEDS_DATA:
+        check_batch(model, x, y, f"{method}'s scoring batch")
     if method == "random":
         return random_scores(model, seed)
     if method == "magnitude":

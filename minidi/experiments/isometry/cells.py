@@ -21,6 +21,7 @@ ARM_TABLES = {"lr0.01": PAPER_TABLE, "lr0.001": "0:0.001,45:0.0001"}   # the arm
 
 
 @grid.stored_as("minidi.experiments.isometry:sweep_cell")
+@grid.returns(sweep=grid.LIST, dense_jsv=grid.DICT, widths=grid.LIST)
 def sweep_cell(config, folder, deps, context):
     """(a): for each PR, widths, test accuracy right after pruning, JSV stats after pruning and after OrthP;
     and the singular values of the dense, the pruned (at `pr`) and the OrthP'd network (singular_values.npz)."""
@@ -50,6 +51,7 @@ def jsv_vs_pr(dense, x_probe, test, prs, gain, n_layers, layers=None):
 
 
 @grid.stored_as("minidi.experiments.isometry:finetune_cell")
+@grid.returns(epoch0=grid.DICT, history=grid.LIST, final_jsv_mean=grid.NUMBER, last5_mean=grid.NUMBER, best_test_acc=grid.NUMBER)
 def finetune_cell(config, folder, deps, context):
     """(b), one arm and one replicate: prune (+ OrthP), measure epoch 0, finetune with the JSV every epoch."""
     c = config
@@ -72,6 +74,7 @@ def finetune_cell(config, folder, deps, context):
 
 
 @grid.stored_as("minidi.experiments.isometry:curvature_cell")
+@grid.returns(curvature=grid.DICT)
 def curvature_cell(config, folder, deps, context):
     """The curvature lens beside the Jacobian's: top Hessian eigenvalue (Lanczos), trace (Hutchinson) and mean
     JSV on the probe set, for the dense network, after L1 pruning at `pr`, after OrthP, and at the end of each

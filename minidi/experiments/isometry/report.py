@@ -180,7 +180,7 @@ def claims(summary):
 def write_report(out_dir, config, groups, folders, seconds, device):
     """The study's summary from its cells' results, then summary.json, the CSVs, report.md and the figures;
     seconds: {"wall": this invocation, "compute": the cells' own time}."""
-    result = lambda cell: grid.read_result(folders[cell.key])  # noqa: E731
+    result = lambda cell: grid.result_of(cell, folders)  # noqa: E731
     pre = [result(c) for c in groups["pretrain"]]
     sweeps = [result(c) for c in groups["sweep"]]
     arms = {}

@@ -1,6 +1,7 @@
 """The core study's specification: defaults, validation, and the grid of cells (see the package docstring)."""
 from ... import grid
 from ...errors import MinidiError, check_number
+from ..limits import MAX_EPOCHS, MAX_ROUNDS, MAX_SEEDS
 from ...prune import parse_ratios
 from ..dense import pretrain
 from . import cells as kinds
@@ -19,13 +20,13 @@ def configure(model_name="mlp7-linear", epochs=90, long=False, seeds=1, pr=None,
         raise MinidiError(f"the isometry study runs on {', '.join(DEFAULT_PR)}, not {model_name!r}")
     pr = DEFAULT_PR[model_name] if pr is None else check_number(pr, "pr", low=0, high=1, high_open=True)
     prs = parse_ratios(prs if isinstance(prs, str) else ",".join(map(str, prs)), "prs")
-    epochs = check_number(epochs, "epochs", low=1, integer=True)
+    epochs = check_number(epochs, "epochs", low=1, high=MAX_EPOCHS, integer=True)
     return dict(study="isometry", model=model_name, epochs=epochs,
                 finetune_epochs=0 if sweep_only else (LONG_EPOCHS if long else epochs),
-                seeds=check_number(seeds, "seeds", low=1, integer=True),
-                finetune_seeds=check_number(finetune_seeds, "finetune_seeds", low=1, integer=True),
+                seeds=check_number(seeds, "seeds", low=1, high=MAX_SEEDS, integer=True),
+                finetune_seeds=check_number(finetune_seeds, "finetune_seeds", low=1, high=MAX_SEEDS, integer=True),
                 pr=pr, prs=prs, probe=check_number(probe, "probe", low=1, integer=True), batch_size=100,
-                momentum=0.9, weight_decay=1e-4, curvature=check_number(curvature, "curvature", low=0, integer=True))
+                momentum=0.9, weight_decay=1e-4, curvature=check_number(curvature, "curvature", low=0, high=MAX_ROUNDS, integer=True))
 
 
 def point_name(config):

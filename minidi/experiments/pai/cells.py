@@ -37,6 +37,7 @@ def _masks(c, model, data, deps, context):
 
 
 @grid.stored_as("minidi.experiments.pai:mask_cell")
+@grid.returns(layers=grid.LIST, collapsed=grid.LIST, stats_init=grid.DICT)
 def mask_cell(config, folder, deps, context):
     """masks.npz of one method, sparsity and seed, with the collapse report and the layer statistics at init."""
     data = study_data(config, context)
@@ -50,6 +51,7 @@ def mask_cell(config, folder, deps, context):
 
 
 @grid.stored_as("minidi.experiments.pai:collapse_cell")
+@grid.returns(sweep=grid.LIST, first_collapse=grid.OPTIONAL_NUMBER)
 def collapse_cell(config, folder, deps, context):
     """Per sparsity of a fine sweep: the per-layer densities and the collapsed layers of one method. One-shot
     methods are scored once and cut at every sparsity; SynFlow's rounds depend on the target, so it reruns."""
@@ -74,6 +76,7 @@ def collapse_cell(config, folder, deps, context):
 
 
 @grid.stored_as("minidi.experiments.pai:train_cell")
+@grid.returns(init=grid.DICT, stats_trained=grid.DICT, jsv_init=grid.DICT, history=grid.LIST, final_test_acc=grid.NUMBER, best_test_acc=grid.NUMBER)
 def train_cell(config, folder, deps, context):
     """Init (seed s), the mask, the variant, then training; JSV at init and every epoch; model.npz at the end."""
     c = config
@@ -95,6 +98,7 @@ def train_cell(config, folder, deps, context):
 
 
 @grid.stored_as("minidi.experiments.pai:curvature_cell")
+@grid.returns(top_eigenvalue=grid.NUMBER, trace=grid.NUMBER)
 def curvature_cell(config, folder, deps, context):
     """The curvature lens at init: top Hessian eigenvalue (Lanczos) and trace (Hutchinson) of the masked init
     network (the dense one without a mask) on the scoring batch of its seed, BatchNorm in train mode."""

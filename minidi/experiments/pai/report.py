@@ -20,7 +20,7 @@ PAI = ("magnitude", "snip", "grasp", "synflow")          # the methods the claim
 
 def write_report(out_dir, config, groups, folders, seconds, device=None):
     """Read every cell's result, compute the tables and claims, write the files; returns the summary."""
-    result = lambda cell: grid.read_result(folders[cell.key])  # noqa: E731
+    result = lambda cell: grid.result_of(cell, folders)  # noqa: E731
     c = config
     methods = c["methods"] + ([CONTROL] if c["control"] else [])
     acc, curves, train = {}, {}, {}
@@ -245,7 +245,7 @@ def lens(groups, folders):
     """{"method|sparsity": {top_eigenvalue, trace: mean over seeds; *_std}} of the curvature cells."""
     per = {}
     for (m, sp, s), cell in groups["curvature"].items():
-        per.setdefault(f"{m}|{sp}", []).append(grid.read_result(folders[cell.key]))
+        per.setdefault(f"{m}|{sp}", []).append(grid.result_of(cell, folders))
     return {key: {k: v for name in ("top_eigenvalue", "trace")
                   for k, v in zip((name, f"{name}_std"), mean_std([r[name] for r in rows]))}
             for key, rows in per.items()}

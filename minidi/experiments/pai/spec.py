@@ -3,6 +3,7 @@ import itertools
 
 from ... import grid
 from ...errors import MinidiError, check_number
+from ..limits import MAX_EPOCHS, MAX_ROUNDS, MAX_SEEDS
 from ...prune.scores import METHODS
 from ...schedule_text import parse_schedule
 from ..dense import RECIPE_KEYS, RECIPES, recipe_cell
@@ -35,15 +36,15 @@ def configure(model_name="lenet300-100", dataset=None, epochs=None, seeds=1, spa
     if not sparsities or len(set(sparsities)) < len(sparsities):
         raise MinidiError("give each sparsity once, at least one")
     recipe = dict(RECIPES[family])
-    recipe["epochs"] = check_number(epochs or recipe["epochs"], "epochs", low=1, integer=True)
+    recipe["epochs"] = check_number(epochs or recipe["epochs"], "epochs", low=1, high=MAX_EPOCHS, integer=True)
     parse_schedule(recipe["lr"], recipe["epochs"])                      # a schedule that fits the run length
     return dict(study="pai", model=model_name, dataset=dataset, **recipe,
-                seeds=check_number(seeds, "seeds", low=1, integer=True), sparsities=sparsities,
+                seeds=check_number(seeds, "seeds", low=1, high=MAX_SEEDS, integer=True), sparsities=sparsities,
                 methods=list(dict.fromkeys(methods)), variants=list(dict.fromkeys(variants)), scope=scope,
-                rounds=check_number(rounds, "rounds", low=1, integer=True),
+                rounds=check_number(rounds, "rounds", low=1, high=MAX_ROUNDS, integer=True),
                 probe=check_number(probe or (1000 if family == "mnist" else 200), "probe", low=1, integer=True),
                 control=bool(control), synthetic_samples=synthetic_samples if dataset == "synthetic" else None,
-                curvature=check_number(curvature, "curvature", low=0, integer=True))
+                curvature=check_number(curvature, "curvature", low=0, high=MAX_ROUNDS, integer=True))
 
 
 MASK_DEFAULTS = dict(scope="global", rounds=100, invert=False)

@@ -28,6 +28,7 @@ def pruned_start(final, start, structure, arm, ratio, seed):
 
 
 @grid.stored_as("minidi.experiments.retrain:retrain_cell")
+@grid.returns(epoch0=grid.DICT, history=grid.LIST, final_test_acc=grid.NUMBER)
 def retrain_cell(config, folder, deps, context):
     c = config
     data = study_data(c, context)

@@ -20,13 +20,13 @@ def write_report(out_dir, config, groups, folders, seconds, device=None):
     acc, jsv = {}, {}
     rows = []
     for (arm, kind, T, s), cell in groups["retrain"].items():
-        r = grid.read_result(folders[cell.key])
+        r = grid.result_of(cell, folders)
         acc.setdefault((arm, kind, T), []).append(r["final_test_acc"])
         jsv.setdefault((arm, kind, T), []).append([r["epoch0"]["jsv"]["mean"]] + [h["jsv_mean"] for h in r["history"]])
         rows.append({"arm": arm, "schedule": kind, "budget": T, "seed": s, "final_test_acc": r["final_test_acc"],
                      "acc_after_pruning": r["epoch0"]["test_acc"], "jsv_mean_after_pruning": r["epoch0"]["jsv"]["mean"],
                      "jsv_mean_final": r["history"][-1]["jsv_mean"]})
-    dense = [grid.read_result(folders[cell.key])["final_test_acc"] for cell in groups["dense"]]
+    dense = [grid.result_of(cell, folders)["final_test_acc"] for cell in groups["dense"]]
     summary = dict(config=c, seconds=seconds, dense_acc=dense,
                    accuracy={f"{a}|{k}|{T}": v for (a, k, T), v in acc.items()},
                    jsv_curves={f"{a}|{k}|{T}": v for (a, k, T), v in jsv.items()})

@@ -1,6 +1,7 @@
 """The retraining study's specification: the recipe, defaults, validation and the grid of cells."""
 from ... import grid
 from ...errors import MinidiError, check_number
+from ..limits import MAX_EPOCHS, MAX_SEEDS
 from ...schedules import RETRAINING
 from ..dense import stepped_cell
 from ..studydata import model_and_dataset
@@ -19,9 +20,9 @@ def configure(model_name="lenet300-100", dataset=None, epochs=None, budgets=None
     family, dataset = model_and_dataset("retrain", model_name, dataset, MODELS, DATASETS)
     if structure not in ARMS:
         raise MinidiError(f"--structure must be structured or unstructured, got {structure!r}")
-    E = check_number(epochs or DEFAULT_EPOCHS[family], "epochs", low=4, integer=True)
+    E = check_number(epochs or DEFAULT_EPOCHS[family], "epochs", low=4, high=MAX_EPOCHS, integer=True)
     budgets = sorted({max(1, E // 4), max(1, E // 2), E} if budgets is None else
-                     [check_number(b, "budget", low=1, integer=True) for b in budgets])
+                     [check_number(b, "budget", low=1, high=MAX_EPOCHS, integer=True) for b in budgets])
     if budgets[-1] > E:
         raise MinidiError(f"budget {budgets[-1]} is longer than the dense run ({E} epochs): T must be at most E")
     for kind in schedules:
@@ -32,7 +33,7 @@ def configure(model_name="lenet300-100", dataset=None, epochs=None, budgets=None
     return dict(study="retrain", model=model_name, dataset=dataset, epochs=E, budgets=budgets, structure=structure,
                 ratio=check_number(ratio, "ratio", low=0, high=1, low_open=True, high_open=True),
                 schedules=list(dict.fromkeys(schedules)), arms=list(ARMS[structure]),
-                seeds=check_number(seeds, "seeds", low=1, integer=True),
+                seeds=check_number(seeds, "seeds", low=1, high=MAX_SEEDS, integer=True),
                 probe=check_number(probe or (1000 if family == "mnist" else 200), "probe", low=1, integer=True),
                 augment=family == "cifar", synthetic_samples=synthetic_samples if dataset == "synthetic" else None,
                 **RECIPE)

@@ -39,6 +39,7 @@ def _fit(model, data, schedule, epochs, wd, seed, folder=None, callbacks=()):
 
 
 @grid.stored_as("minidi.experiments.shedding:cascade_cell")
+@grid.returns(taus=grid.DICT, trace=grid.LIST, history=grid.LIST, jsv_init=grid.OPTIONAL_NUMBER, implicit=grid.DICT, disconnected=grid.DICT, dead_units=grid.DICT, final_test_acc=grid.NUMBER)
 def cascade_cell(config, folder, deps, context):
     c = config
     data = study_data(c, context)
@@ -62,6 +63,7 @@ def cascade_cell(config, folder, deps, context):
 
 
 @grid.stored_as("minidi.experiments.shedding:route_cell")
+@grid.returns(log=grid.LIST, acc_after_pruning=grid.NUMBER, history=grid.LIST, collapsed=grid.LIST, final_test_acc=grid.NUMBER, epochs_before_final=grid.NUMBER)
 def route_cell(config, folder, deps, context):
     c = config
     data = study_data(c, context)

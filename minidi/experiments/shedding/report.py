@@ -16,7 +16,7 @@ TAU = "kappa=0.01"
 
 def write_report(out_dir, config, groups, folders, seconds, device=None):
     c = config
-    res = lambda cell: grid.read_result(folders[cell.key])  # noqa: E731
+    res = lambda cell: grid.result_of(cell, folders)  # noqa: E731
     cascade = {key: res(cell) for key, cell in groups["cascade"].items()}
     routes = {key: res(cell) for key, cell in groups["route"].items()}
     acc = {}

@@ -1,6 +1,7 @@
 """The weight-shedding study's specification: arms, routes, defaults, validation and the grid of cells."""
 from ... import grid
 from ...errors import MinidiError, check_number
+from ..limits import MAX_EPOCHS, MAX_SEEDS, MAX_STEPS
 from ..dense import RECIPE_KEYS, RECIPES, recipe_cell
 from . import cells as kinds
 from .cells import ARMS, ROUTES
@@ -20,9 +21,9 @@ def configure(model_name="lenet300-100", dataset="mnist", fraction=0.2, epochs=1
         raise MinidiError("give each sparsity once, at least one")
     return dict(study="shedding", model=model_name, dataset=dataset,
                 fraction=check_number(fraction, "fraction", low=0, high=0.5, low_open=True),
-                epochs=check_number(epochs, "epochs", low=1, integer=True), sparsities=sparsities,
-                steps=check_number(steps, "steps", low=1, integer=True),
-                seeds=check_number(seeds, "seeds", low=1, integer=True),
+                epochs=check_number(epochs, "epochs", low=1, high=MAX_EPOCHS, integer=True), sparsities=sparsities,
+                steps=check_number(steps, "steps", low=1, high=MAX_STEPS, integer=True),
+                seeds=check_number(seeds, "seeds", low=1, high=MAX_SEEDS, integer=True),
                 probe=check_number(probe, "probe", low=1, integer=True),
                 synthetic_samples=synthetic_samples if dataset == "synthetic" else None)
 

@@ -1,0 +1,245 @@
+"""Trustworthy grids (issue 22): a poisoned cell is never reused, every file read back is checked, cells.csv is
+reproducible, relative folders work on a cluster, workers die with their runner, a folder has one runner at a
+time, and the API's errors are one-line MinidiErrors."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from minidi import grid, models, prune, shedding
+from minidi.backend import to_device
+from minidi.cli import main
+from minidi.errors import MinidiError
+from minidi.files import load_npz, read_json, save_npz
+from minidi.hessian import hvp
+from minidi.models.mlp import MLP
+from minidi.nn import Identity, Linear, ReLU
+from minidi.testing import cells as test_cells
+
+RETRAIN = ["retrain", "--dataset", "synthetic", "--synthetic-samples", "200", "--epochs", "4", "--budgets", "1",
+           "--schedules", "ft", "--probe", "20", "--quiet"]
+
+
+def _retrain(tmp_path, *extra):
+    return CliRunner().invoke(main, [*RETRAIN, "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"),
+                                     *extra])
+
+
+def _cells(tmp_path):
+    rows = list(csv.DictReader(open(tmp_path / "out" / "cells.csv")))
+    dense = [r for r in rows if r["kind"] == "dense"][0]
+    folder = os.path.join(tmp_path, "cache", dense["folder"].split(":", 1)[1])
+    downstream = [os.path.join(tmp_path, "out", r["folder"]) for r in rows if r["kind"] == "retrain"]
+    return folder, downstream
+
+
+def _forget(folders):
+    for f in folders:
+        os.remove(os.path.join(f, grid.RESULT))
+
+
+def _poison_checkpoint(folder):
+    path = os.path.join(folder, "checkpoint.npz")
+    arrays = load_npz(path)
+    arrays["model/layers.0.weight"][0, 0] = np.nan
+    save_npz(path, arrays)
+    os.remove(os.path.join(folder, grid.RESULT))
+
+
+def _poison_result(folder):
+    path = os.path.join(folder, grid.RESULT)
+    doc = read_json(path)
+    doc["result"] = {"last5_acc": "abc"}
+    open(path, "w").write(json.dumps(doc))
+
+
+def _truncate_model(folder):
+    path = os.path.join(folder, "model.npz")
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[:len(data) // 2])
+
+
+@pytest.mark.parametrize("poison, named", [(_poison_checkpoint, "checkpoint.npz"), (_poison_result, "result.json"),
+                                            (_truncate_model, "model.npz")])
+def test_a_poisoned_cell_is_never_reused_and_nothing_downstream_is_written_from_it(poison, named, tmp_path):
+    assert _retrain(tmp_path).exit_code == 0
+    dense, downstream = _cells(tmp_path)
+    poison(dense)
+    _forget(downstream)                                           # so that they would be computed from it
+    r = _retrain(tmp_path, "--resume")
+    lines = r.output.strip().splitlines()
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert lines[-1].startswith("Error: ") and named in lines[-1] and "delete" in lines[-1]
+    assert not any(os.path.exists(os.path.join(f, grid.RESULT)) for f in downstream)
+    import shutil
+    shutil.rmtree(dense)                                          # what the message says to do: then it works
+    assert _retrain(tmp_path, "--resume").exit_code == 0
+    assert all(os.path.exists(os.path.join(f, grid.RESULT)) for f in downstream)
+
+
+def test_a_truncated_checkpoint_says_what_to_delete_not_to_resume(tmp_path):
+    out = str(tmp_path / "run")
+    args = ["train", "--dataset", "synthetic", "--synthetic-samples", "200", "--quiet", "--out", out]
+    assert CliRunner().invoke(main, [*args, "--epochs", "1"]).exit_code == 0
+    _truncate = os.path.join(out, "checkpoint.npz")
+    data = open(_truncate, "rb").read()
+    open(_truncate, "wb").write(data[:100])
+    r = CliRunner().invoke(main, [*args, "--epochs", "2", "--resume"])
+    assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1
+    assert "checkpoint.npz" in r.output and "delete it" in r.output
+
+
+def test_two_clean_runs_give_the_same_cells_csv_and_timings_go_to_their_own_file(tmp_path):
+    args = ["pai", "--dataset", "synthetic", "--synthetic-samples", "200", "--epochs", "1", "--sparsities", "0.9",
+            "--methods", "random,snip", "--variants", "original", "--no-control", "--probe", "20", "--quiet",
+            "--curvature", "2"]
+    for k in (1, 2):
+        r = CliRunner().invoke(main, [*args, "--out", str(tmp_path / f"o{k}"), "--cache", str(tmp_path / f"c{k}")])
+        assert r.exit_code == 0, r.output
+    first, second = (open(tmp_path / f"o{k}" / "cells.csv").read() for k in (1, 2))
+    assert first == second and "seconds" not in first.splitlines()[0]
+    timings = list(csv.DictReader(open(tmp_path / "o1" / "timings.csv")))
+    assert {"kind", "label", "folder", "seconds", "score_seconds"} <= set(timings[0])
+
+
+def test_relative_folders_are_absolute_before_a_cluster_sees_them(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed", reason="the dist extra is not installed")
+    elsewhere, here = tmp_path / "workers", tmp_path / "here"
+    elsewhere.mkdir()
+    here.mkdir()
+    monkeypatch.chdir(elsewhere)                                  # the workers start (and stay) in another folder
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        monkeypatch.chdir(here)
+        r = CliRunner().invoke(main, [*RETRAIN, "--out", "rel", "--cache", "relcache", "--scheduler",
+                                      cluster.scheduler_address])
+    assert r.exit_code == 0, r.output
+    assert (here / "rel" / "cells.csv").exists() and (here / "relcache" / "cells").is_dir()
+    assert not (elsewhere / "rel").exists() and not (elsewhere / "relcache").exists()
+
+
+def _children(pid):
+    try:
+        return [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        state = open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0]
+        return state != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_die_with_their_runner(tmp_path):
+    args = [sys.executable, "-m", "minidi.cli", *RETRAIN[:-1], "--epochs", "40", "--budgets", "1,40", "--workers", "2",
+            "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline, workers = time.time() + 120, []
+        while time.time() < deadline and len(workers) < 2:      # the pool's processes, once they compute
+            workers = [c for c in _children(p.pid) if "spawn_main" in open(f"/proc/{c}/cmdline").read()]
+            time.sleep(0.2)
+        assert len(workers) >= 2, "the pool did not start"
+        time.sleep(1.0)
+        os.kill(p.pid, signal.SIGKILL)                            # only the main process
+        p.wait()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers), "a worker outlived its runner"
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+def test_a_folder_has_one_runner_at_a_time(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".minidi-lock").write_text(json.dumps({"pid": os.getpid(), "host": os.uname().nodename, "started": time.time()}))
+    r = _retrain(tmp_path)
+    assert r.exit_code == 1 and "in use by another minidi command" in r.output
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (out / ".minidi-lock").write_text(json.dumps({"pid": dead.pid, "host": os.uname().nodename, "started": 0}))
+    r = _retrain(tmp_path)
+    assert r.exit_code == 0 and "Warning: " in r.output and "is gone; taking over" in r.output
+    assert not (out / ".minidi-lock").exists()                    # released at the end
+
+
+# --- the API: one-line MinidiErrors, no silent accepts --------------------------------------------------------
+def no_weights():
+    return MLP([Identity()], "linear")
+
+
+def lenet(device="cpu"):
+    return to_device(models.build("lenet300-100", seed=0), device)
+
+
+BATCH = np.random.default_rng(0).standard_normal((20, 784)).astype(np.float32), np.arange(20) % 10
+
+API = {
+    "prune_at_init-no-weights": (lambda: prune.prune_at_init(no_weights(), "magnitude", 0.5), "no prunable weights"),
+    "gmp-no-weights": (lambda: prune.gmp(no_weights(), 0.5), "no prunable weights"),
+    "synflow-no-weights": (lambda: prune.scores(no_weights(), "synflow"), "no prunable weights"),
+    "random-scores-no-weights": (lambda: prune.scores(no_weights(), "random"), "no prunable weights"),
+    "magnitude-scores-no-weights": (lambda: prune.scores(no_weights(), "magnitude"), "no prunable weights"),
+    "shed_fraction-no-weights": (lambda: shedding.shed_fraction(no_weights(), 0.1), "no prunable weights"),
+    "thresholds-no-weights": (lambda: shedding.thresholds(no_weights()), "no prunable weights"),
+    "snip-wrong-width": (lambda: prune.scores(lenet(), "snip", BATCH[0][:, :100], BATCH[1]), "takes (784,)"),
+    "snip-label-99": (lambda: prune.scores(lenet(), "snip", BATCH[0], np.full(20, 99)), "label 99 is outside 0..9"),
+    "snip-lists": (lambda: prune.scores(lenet(), "snip", BATCH[0].tolist(), BATCH[1].tolist()), "x must be an array"),
+    "snip-all-nan": (lambda: prune.scores(lenet(), "snip", np.full((20, 784), np.nan, np.float32), BATCH[1]),
+                     "NaN or infinite"),
+    "hvp-label-out-of-range": (lambda: hvp(lenet(), BATCH[0], np.full(20, -1), {}), "outside 0..9"),
+    "gmp-nan-weight": (lambda: _nan_gmp(), "hold NaN"),
+    "dead_units-wrong-shape": (lambda: shedding.dead_units(lenet(), BATCH[0][:, :10]), "takes (784,)"),
+    "implicit_sparsity-wrong-shape": (lambda: shedding.implicit_sparsity(lenet(), 0.1, BATCH[0][:, :10], BATCH[1]),
+                                      "takes (784,)"),
+    "cell-config-not-json": (lambda: grid.Cell(test_cells.sum_cell, {"value": {1, 2}}), "not plain JSON"),
+    "apply_masks-half": (lambda: prune.apply_masks(lenet(), {"layers.0.weight": np.full((300, 784), 0.5)}),
+                         "must hold only 0 and 1"),
+    "thresholds-negative-kappa": (lambda: shedding.thresholds(lenet(), kappas=(-1,)), "kappa must be in (0, inf)"),
+    "thresholds-nan-prune": (lambda: shedding.thresholds(lenet(), prune_threshold=float("nan")), "must be finite"),
+    "gradual-astronomic-steps": (lambda: prune.gradual_sparsities(0.9, 10 ** 30), "steps must be in [1, 1e+06]"),
+}
+
+
+def _nan_gmp():
+    model = lenet()
+    model.layers.layers[0].weight.data[0, 0] = np.nan
+    prune.gmp(model, 0.5)
+
+
+@pytest.mark.parametrize("case", list(API))
+def test_api_errors_are_one_line_minidi_errors(case):
+    call, needle = API[case]
+    with pytest.raises(MinidiError) as info:
+        call()
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_foreign_warnings_are_one_line_too():
+    import warnings
+
+    import click
+
+    from minidi.clitools import Command, friendly
+
+    @click.command(cls=Command)
+    @friendly
+    def noisy():
+        warnings.warn("Data has no positive values, and therefore cannot be\nlog-scaled.", UserWarning)
+    r = CliRunner().invoke(noisy, [])
+    assert r.exit_code == 0 and r.output.strip().splitlines() == [
+        "Warning: Data has no positive values, and therefore cannot be log-scaled. (UserWarning)"]

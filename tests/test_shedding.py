@@ -123,5 +123,6 @@ def test_shedding_study_end_to_end_on_synthetic(tmp_path, device):
     text = open(os.path.join(out, "report.md")).read()
     claims = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
     assert len(claims) == 3 and all("**held**" in c or "**not held**" in c for c in claims)
+    assert "## The decay law" in text and "| large | never | never |" in text     # no weight decay: never
     for fig in ("shedding.png", "acc_vs_sparsity.png", "jsv_vs_epoch.png"):
         assert os.path.getsize(os.path.join(out, fig)) > 1000

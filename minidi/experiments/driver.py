@@ -107,7 +107,7 @@ def sweep(study, lists, fixed, out_dir, **runner):
     """The grid of every combination of `lists` with `fixed` options; returns the summaries, one per point."""
     points = points_of(study, lists, fixed)
     summaries = execute(study, points, out_dir, {"sweep": study.NAME, "points": points}, True, **runner)
-    write_sweep_report(study, out_dir, points, summaries, sorted(lists))
+    write_sweep_report(study, out_dir, points, summaries, [k for k, v in sorted(lists.items()) if len(v) > 1])
     return summaries
 
 

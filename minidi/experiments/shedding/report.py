@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from ... import grid
+from ... import decay, grid
 from ...files import write_csv, write_json, write_text
 from ...plots import plt, save
 from ..stats import mean_std, tolerance, verdict
@@ -73,6 +73,34 @@ def claims(c, cascade, sigma_end, dead, acc):
     return lines
 
 
+def time_to_shed(c, cascade, arm):
+    """{τ label: epochs a weight of median size with zero loss gradient needs to fall below τ (None: never)} under
+    the arm's SGD (momentum 0.9, batch 128), from the decay law (`minidi.decay`)."""
+    lr, wd = ARMS[arm]
+    n_train = 60000 if c["dataset"] == "mnist" else c["synthetic_samples"]
+    steps = -(-n_train // 128)
+    taus = cascade[(arm, 0)]["taus"]
+    median = taus["kappa=0.01"] / 1e-2
+    return {k: (decay.epochs_to_fall(t / median, lr, 0.9, wd, steps) if 0 < t < median else None)
+            for k, t in taus.items()}
+
+
+def decay_lines(c, cascade):
+    """The decay law beside the measured σ: was the run long enough to shed at all?"""
+    lines = ["", "## The decay law: was the run long enough to shed?", "",
+             f"A weight whose loss gradient is 0 shrinks only by weight decay, through SGD's momentum recurrence "
+             f"(`minidi.decay`). Epochs it needs to fall below each τ, from the median weight size, against this "
+             f"run's {c['epochs']} epochs of fine-tuning:", "",
+             "| cascade arm | κ = 1e-2 | κ = 1e-3 | prune τ | long enough for κ = 1e-2 |", "|---|---|---|---|---|"]
+    for arm in ARMS:
+        t = time_to_shed(c, cascade, arm)
+        fmt = lambda v: "never" if v is None else f"{v:.1f}"  # noqa: E731
+        enough = t["kappa=0.01"] is not None and t["kappa=0.01"] <= c["epochs"]
+        lines.append(f"| {arm} | {fmt(t['kappa=0.01'])} | {fmt(t['kappa=0.001'])} | {fmt(t.get('prune'))} | "
+                     f"{'yes' if enough else 'no'} |")
+    return lines
+
+
 def report(c, summary, cascade, acc, figures):
     lines = [f"# Cascade weight shedding: {c['model']} on {c['dataset']}", "",
              f"{c['seeds']} replicate(s); random prune of {c['fraction']:g}, then {c['epochs']} epochs of fine-tuning "
@@ -92,6 +120,7 @@ def report(c, summary, cascade, acc, figures):
     for route in ROUTES:
         lines.append(f"| {route} | " + " | ".join("{:.4f} ± {:.4f}".format(*mean_std(acc[(route, s)]))
                                                   for s in c["sparsities"]) + " |")
+    lines += decay_lines(c, cascade)
     lines += ["", "## Claims (computed from this run)", ""] + summary["claims"]
     if summary["disconnections"]:
         lines += ["", "## Disconnections", ""] + [f"- {d}" for d in summary["disconnections"]]

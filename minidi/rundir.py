@@ -103,8 +103,11 @@ def config_differences(saved, config, may_change=()):
     return sorted(k for k in config if k not in may_change and (k not in saved or saved[k] != config[k]))
 
 
-def check_run_dir(out_dir, config, resume, may_change=(), resume_from=None, option="--out"):
-    """Raise MinidiError unless the command with `config` may write into `out_dir` (see the module docstring)."""
+def check_run_dir(out_dir, config, resume, may_change=(), resume_from=None, option="--out", upgrade=None):
+    """Raise MinidiError unless the command with `config` may write into `out_dir` (see the module docstring).
+
+    upgrade: a function that gives a saved configuration the options added since it was written, at their
+    defaults, so that a folder made by an older minidi is still its own run."""
     check_folder_path(out_dir, option)
     names = contents(out_dir)
     if not names:
@@ -117,7 +120,7 @@ def check_run_dir(out_dir, config, resume, may_change=(), resume_from=None, opti
                           "choose another folder, or move those files away")
     path = os.path.join(out_dir, "config.json")
     saved = read_json(path)
-    diff = config_differences(saved, config, may_change)
+    diff = config_differences(upgrade(saved) if upgrade else saved, config, may_change)
     if diff:
         if resume:
             raise MinidiError(f"--resume with a different configuration than {path}: {', '.join(diff)}")

@@ -1,6 +1,7 @@
 """One study protocol: cells by reference (their kinds, and the folders of results computed before the studies
 became packages), and `minidi sweep STUDY` for every study."""
 import csv
+import json
 import os
 
 import pytest
@@ -120,3 +121,21 @@ def test_the_isometry_study_sweeps_two_ratios(tmp_path, mnist_dir):
         assert os.path.isfile(os.path.join(out, point, "report.md"))
     rows = list(csv.DictReader(open(os.path.join(out, "cells.csv"))))
     assert sorted(r["kind"] for r in rows) == ["curvature", "curvature", "pretrain", "sweep", "sweep"]   # one pretraining
+
+
+def test_a_folder_written_before_an_option_existed_is_still_resumed(tmp_path):
+    """Results folders made before --curvature existed hold a config.json without it: still their own run."""
+    args = ["pai", "--dataset", "synthetic", "--synthetic-samples", "200", "--epochs", "1", "--sparsities", "0.9",
+            "--methods", "random", "--variants", "original", "--no-control", "--probe", "20", "--quiet",
+            "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c")]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    path = tmp_path / "o" / "config.json"
+    config = json.loads(path.read_text())
+    del config["curvature"]                                       # as the older minidi wrote it
+    path.write_text(json.dumps(config))
+    r = CliRunner().invoke(main, [*args, "--resume"])
+    assert r.exit_code == 0, r.output
+    config["curvature"] = 30                                      # a real difference is still refused
+    path.write_text(json.dumps(config))
+    r = CliRunner().invoke(main, [*args, "--resume"])
+    assert r.exit_code == 1 and "different configuration" in r.output and "curvature" in r.output

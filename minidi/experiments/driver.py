@@ -42,6 +42,15 @@ def points_of(study, lists, fixed):
     return points
 
 
+def upgraded(study, saved):
+    """A saved configuration with the options the study added since (`study.ADDED`: {option: default}) filled in
+    at their defaults: a folder written by an older minidi is resumed, not refused (a sweep's points too)."""
+    added = getattr(study, "ADDED", {})
+    if "points" in saved and isinstance(saved["points"], list):
+        return {**saved, "points": [{**added, **p} if isinstance(p, dict) else p for p in saved["points"]]}
+    return {**added, **saved}
+
+
 def check_data(points, device, data_dir):
     """The data are there, and the probe and the batch fit in the training set (before anything is written)."""
     for p in points:
@@ -61,7 +70,7 @@ def execute(study, points, out_dir, folder_config, subfolders, device=None, data
         raise MinidiError("--out is empty: give a folder")
     if cache is not None:
         check_folder_path(cache, "--cache")
-    check_run_dir(out_dir, folder_config, resume)
+    check_run_dir(out_dir, folder_config, resume, upgrade=lambda saved: upgraded(study, saved))
     check_data(points, device, data_dir)
     # absolute before any cell is submitted: workers elsewhere (a Dask cluster) must write where we read
     out_dir, cache = os.path.abspath(out_dir), os.path.abspath(cache_root(cache))

@@ -63,16 +63,16 @@ class FlatSpace:
 def lanczos(H, steps, start=None, seed=0):
     """(alphas, betas, Q): m ≤ `steps` Lanczos steps from `start` (default: a Rademacher vector), with full
     reorthogonalization; T = tridiag(betas, alphas, betas) and Q the orthonormal Krylov basis (flat vectors)."""
-    space = H if isinstance(H, FlatSpace) else FlatSpace(H)
+    space = _space(H)
     q = space.rademacher(backend_rng(seed)) if start is None else start * space.mask
     q = q / np.sqrt(space.dot(q, q))
     Q, alphas, betas = [q], [], []
     for _ in range(min(steps, space.n)):
         w = space.apply(Q[-1])
         alphas.append(space.dot(Q[-1], w))
-        for _ in range(2):                                  # reorthogonalize twice against the whole basis
-            for u in Q:
-                w = w - space.dot(u, w) * u
+        basis = space.xp.stack(Q)                           # (k, n): the Krylov basis so far
+        for _ in range(2):                                  # reorthogonalize twice: w −= Qᵀ (Q w), on the device
+            w = w - basis.T @ (basis @ w)
         beta = np.sqrt(space.dot(w, w))
         if len(alphas) == min(steps, space.n) or beta < 1e-10 * max(1.0, abs(alphas[-1])):
             break
@@ -86,8 +86,12 @@ def _ritz(alphas, betas):
     return np.linalg.eigh(t)
 
 
+def _space(H):
+    return H if isinstance(H, FlatSpace) else FlatSpace(H)
+
+
 def top_eigenvalues(H, k=1, steps=30, seed=0):
-    """(the k largest Ritz values, their residual bounds β_m |u_m|), largest first."""
+    """(the k largest Ritz values, their residual bounds β_m |u_m|), largest first. H: a Hessian or its FlatSpace."""
     alphas, betas, _, beta = lanczos(H, steps, seed=seed)
     theta, u = _ritz(alphas, betas)
     order = np.argsort(theta)[::-1][:k]
@@ -96,7 +100,7 @@ def top_eigenvalues(H, k=1, steps=30, seed=0):
 
 def power_iteration(H, iters=100, tol=1e-6, seed=0):
     """The eigenvalue of largest magnitude of H (and the iterations it took)."""
-    space = FlatSpace(H)
+    space = _space(H)
     v = space.rademacher(backend_rng(seed))
     v = v / np.sqrt(space.dot(v, v))
     eig = None
@@ -115,7 +119,7 @@ def power_iteration(H, iters=100, tol=1e-6, seed=0):
 
 def hutchinson_trace(H, probes=50, seed=0):
     """(estimate of tr H, its standard error): the mean of zᵀ H z over Rademacher probes z."""
-    space = FlatSpace(H)
+    space = _space(H)
     gen = backend_rng(seed)
     samples = []
     for _ in range(probes):
@@ -127,7 +131,7 @@ def hutchinson_trace(H, probes=50, seed=0):
 
 def spectral_density(H, probes=5, steps=30, seed=0):
     """(nodes, weights): stochastic Lanczos quadrature, one row per probe; each row's weights sum to 1."""
-    space = FlatSpace(H)
+    space = _space(H)
     gen = backend_rng(seed)
     nodes, weights = [], []
     for _ in range(probes):
@@ -148,10 +152,11 @@ def density_curve(nodes, weights, grid, sigma):
 
 def summary(H, steps=20, probes=20, seed=0):
     """The lens in one dict: top eigenvalue (Lanczos, with its residual bound), trace ± standard error, n."""
-    top, bound = top_eigenvalues(H, 1, steps, seed)
-    trace, error = hutchinson_trace(H, probes, seed + 1)
+    space = FlatSpace(H)                                    # one flattening of the weights for both estimates
+    top, bound = top_eigenvalues(space, 1, steps, seed)
+    trace, error = hutchinson_trace(space, probes, seed + 1)
     return {"top_eigenvalue": float(top[0]), "top_residual": float(bound[0]), "trace": trace, "trace_se": error,
-            "weights": FlatSpace(H).n, "loss": H.loss}
+            "weights": space.n, "loss": H.loss}
 
 
 __all__ = ["FlatSpace", "lanczos", "top_eigenvalues", "power_iteration", "hutchinson_trace", "spectral_density",

@@ -7,10 +7,10 @@ from minidi.backend import to_device, to_numpy
 from minidi.errors import MinidiError
 
 
-def test_every_entry_point_breaks_ties_the_same_way():
+def test_every_entry_point_breaks_ties_the_same_way(device):
     """Scores [1, 1, 1, 1] at 50 %: the earlier positions are kept, whoever chooses the mask (the two old rules
     disagreed: [0, 0, 1, 1] against [1, 1, 0, 0])."""
-    scores = {"a": np.ones(4)}
+    scores = {"a": to_device(np.ones(4), device)}
     np.testing.assert_array_equal(prune.keep_top(scores, 0.5)["a"], [1, 1, 0, 0])
     np.testing.assert_array_equal(prune.masks_from_scores(scores, 0.5)["a"], [1, 1, 0, 0])
     np.testing.assert_array_equal(prune.masks_from_scores(scores, 0.5, scope="local")["a"], [1, 1, 0, 0])

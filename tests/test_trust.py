@@ -182,11 +182,18 @@ def no_weights():
     return MLP([Identity()], "linear")
 
 
-def lenet(device="cpu"):
-    return to_device(models.build("lenet300-100", seed=0), device)
+DEVICE = {"name": "cpu"}                 # set by the test for each backend
 
 
-BATCH = np.random.default_rng(0).standard_normal((20, 784)).astype(np.float32), np.arange(20) % 10
+def lenet():
+    return to_device(models.build("lenet300-100", seed=0), DEVICE["name"])
+
+
+def on(a):
+    return to_device(np.asarray(a), DEVICE["name"])
+
+
+_X, _Y = np.random.default_rng(0).standard_normal((20, 784)).astype(np.float32), np.arange(20) % 10
 
 API = {
     "prune_at_init-no-weights": (lambda: prune.prune_at_init(no_weights(), "magnitude", 0.5), "no prunable weights"),
@@ -196,18 +203,18 @@ API = {
     "magnitude-scores-no-weights": (lambda: prune.scores(no_weights(), "magnitude"), "no prunable weights"),
     "shed_fraction-no-weights": (lambda: shedding.shed_fraction(no_weights(), 0.1), "no prunable weights"),
     "thresholds-no-weights": (lambda: shedding.thresholds(no_weights()), "no prunable weights"),
-    "snip-wrong-width": (lambda: prune.scores(lenet(), "snip", BATCH[0][:, :100], BATCH[1]), "takes (784,)"),
-    "snip-label-99": (lambda: prune.scores(lenet(), "snip", BATCH[0], np.full(20, 99)), "label 99 is outside 0..9"),
-    "snip-lists": (lambda: prune.scores(lenet(), "snip", BATCH[0].tolist(), BATCH[1].tolist()), "x must be an array"),
-    "snip-all-nan": (lambda: prune.scores(lenet(), "snip", np.full((20, 784), np.nan, np.float32), BATCH[1]),
+    "snip-wrong-width": (lambda: prune.scores(lenet(), "snip", on(_X[:, :100]), on(_Y)), "takes (784,)"),
+    "snip-label-99": (lambda: prune.scores(lenet(), "snip", on(_X), on(np.full(20, 99))), "label 99 is outside 0..9"),
+    "snip-lists": (lambda: prune.scores(lenet(), "snip", _X.tolist(), _Y.tolist()), "x must be an array"),
+    "snip-all-nan": (lambda: prune.scores(lenet(), "snip", on(np.full((20, 784), np.nan, np.float32)), on(_Y)),
                      "NaN or infinite"),
-    "hvp-label-out-of-range": (lambda: hvp(lenet(), BATCH[0], np.full(20, -1), {}), "outside 0..9"),
+    "hvp-label-out-of-range": (lambda: hvp(lenet(), on(_X), on(np.full(20, -1)), {}), "outside 0..9"),
     "gmp-nan-weight": (lambda: _nan_gmp(), "hold NaN"),
-    "dead_units-wrong-shape": (lambda: shedding.dead_units(lenet(), BATCH[0][:, :10]), "takes (784,)"),
-    "implicit_sparsity-wrong-shape": (lambda: shedding.implicit_sparsity(lenet(), 0.1, BATCH[0][:, :10], BATCH[1]),
+    "dead_units-wrong-shape": (lambda: shedding.dead_units(lenet(), on(_X[:, :10])), "takes (784,)"),
+    "implicit_sparsity-wrong-shape": (lambda: shedding.implicit_sparsity(lenet(), 0.1, on(_X[:, :10]), on(_Y)),
                                       "takes (784,)"),
     "cell-config-not-json": (lambda: grid.Cell(test_cells.sum_cell, {"value": {1, 2}}), "not plain JSON"),
-    "apply_masks-half": (lambda: prune.apply_masks(lenet(), {"layers.0.weight": np.full((300, 784), 0.5)}),
+    "apply_masks-half": (lambda: prune.apply_masks(lenet(), {"layers.0.weight": on(np.full((300, 784), 0.5))}),
                          "must hold only 0 and 1"),
     "thresholds-negative-kappa": (lambda: shedding.thresholds(lenet(), kappas=(-1,)), "kappa must be in (0, inf)"),
     "thresholds-nan-prune": (lambda: shedding.thresholds(lenet(), prune_threshold=float("nan")), "must be finite"),
@@ -217,12 +224,14 @@ API = {
 
 def _nan_gmp():
     model = lenet()
-    model.layers.layers[0].weight.data[0, 0] = np.nan
+    w = model.layers.layers[0].weight
+    w.data = w.data + on(np.where(np.arange(w.size).reshape(w.shape) == 0, np.nan, 0).astype(np.float32))
     prune.gmp(model, 0.5)
 
 
 @pytest.mark.parametrize("case", list(API))
-def test_api_errors_are_one_line_minidi_errors(case):
+def test_api_errors_are_one_line_minidi_errors(case, device, monkeypatch):
+    monkeypatch.setitem(DEVICE, "name", device)
     call, needle = API[case]
     with pytest.raises(MinidiError) as info:
         call()

@@ -88,7 +88,7 @@ def curvature_cell(config, folder, deps, context):
     states = {"dense": dense, "pruned": pruned, "orthp": orthp(copy.deepcopy(pruned), gain_for(dense))}
     for arm, dep in deps.items():
         if arm != "pretrain":
-            model = prune_neurons(dense, spec)
+            model = copy.deepcopy(pruned)
             load_checkpoint(os.path.join(dep["folder"], "checkpoint.npz"), model)
             states[f"{arm} end"] = model
     out = {}

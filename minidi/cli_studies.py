@@ -72,7 +72,14 @@ STUDIES = {
             click.option("--prs", default="0,0.1,0.3,0.5,0.7,0.9", show_default=True, help="Ratios of the JSV-vs-PR sweep."),
             probe(1000),
             click.option("--sweep-only", is_flag=True,
-                         help="Only pretrain and measure mean JSV against PR (no finetuning arms)."), CURVATURE],
+                         help="Only pretrain and measure mean JSV against PR (no finetuning arms)."), CURVATURE,
+            click.option("--arms", default="all", show_default=True,
+                         help="Finetuning arms: names (lr0.01, lr0.001+orthp, lr0.01+ai, lr0.001+tpp, lr0.01+scratch-e, "
+                              "...), a route alone for both LRs (orthp, ai, tpp, scratch-e, scratch-b), or all."),
+            click.option("--scratch-b-cap", default=2.0, show_default=True, type=click.FloatRange(min=1),
+                         help="Scratch-B trains at most this many times the finetuning epochs (Liu et al.: 2)."),
+            click.option("--tpp-epochs", default=None, type=click.IntRange(min=1),
+                         help="Epochs of the TPP regularization phase (default: a ninth of the finetuning epochs).")],
         configure=lambda o: dict(o, prs=_ratios(o["prs"]))),
     "pai": dict(
         doc="Pruning at init (SNIP, GraSP, SynFlow, magnitude, random) and its sanity checks (shuffle, reinit, invert).",

@@ -62,11 +62,12 @@ def isometry_loss(w):
     return (e * e).sum(), 4 * w @ e
 
 
-def approximate_isometry(model, steps=10000, lr=1e-3, tol=1e-6, check_every=100):
-    """Lee et al. (ICLR 2020): per layer, minimise ‖W Wᵀ − I‖²_F with Adam, re-applying the mask each step.
+def approximate_isometry(model, steps=10000, lr=1e-3, tol=1e-6, check_every=100, gain=1.0):
+    """Lee et al. (ICLR 2020): per layer, minimise ‖W Wᵀ − I‖²_F with Adam, re-applying the mask each step;
+    then W ← gain · W (gain √2 for ReLU networks, as OrthP's: the rows end orthogonal with norm gain).
 
     Stops a layer early when its loss falls below tol, read every `check_every` steps (the only times the
-    device is waited for). Returns {layer index: (initial loss, final loss, steps)}.
+    device is waited for). Returns {layer index: (initial loss, final loss, steps)}, the losses before the gain.
     """
     from .nn import Parameter
     from .optim import Adam
@@ -85,8 +86,8 @@ def approximate_isometry(model, steps=10000, lr=1e-3, tol=1e-6, check_every=100)
             opt.step()                              # Adam re-applies the mask after the update
             if step % check_every == 0 and float(loss) < tol:
                 break
-        w.data = shadow.data.reshape(w.shape)
         out[i] = (first, float(isometry_loss(shadow.data)[0]), step)
+        w.data = (gain * shadow.data if gain != 1.0 else shadow.data).reshape(w.shape)
     return out
 
 
@@ -99,9 +100,10 @@ class TPPRegularizer:
     and the pruned rows of W and b — and, on CNNs, the following BatchNorm's scale and shift of those
     channels — get the extra gradient λ·θ (a growing L2 penalty). λ grows by `step` every `every` iterations
     up to `lam_max`. After training, remove the pruned units with `prune_neurons`.
+    steps_per_epoch: given, a resumed `fit` run restarts λ where it stood (iteration = epochs done × steps).
     """
 
-    def __init__(self, model, spec, step=1e-4, every=10, lam_max=1.0, gram_weight=1000.0):
+    def __init__(self, model, spec, step=1e-4, every=10, lam_max=1.0, gram_weight=1000.0, steps_per_epoch=None):
         plan = model.pruning_plan()
         ratios = parse_spec(spec, plan)
         self.pruned = {}
@@ -110,8 +112,12 @@ class TPPRegularizer:
                 keep = kept_units(l1_scores(entry.layer.weight.data), ratios[i])
                 self.pruned[i] = np.setdiff1d(np.arange(entry.layer.weight.shape[0]), keep)
         self.step_size, self.every, self.lam_max, self.gram_weight = step, every, lam_max, gram_weight
-        self.iteration = 0
+        self.iteration, self.steps_per_epoch = 0, steps_per_epoch
         self._keep_cache = {}
+
+    def on_resume(self, model, history):
+        if self.steps_per_epoch:
+            self.iteration = len(history) * self.steps_per_epoch
 
     @property
     def lam(self):

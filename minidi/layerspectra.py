@@ -22,9 +22,14 @@ from .nn import Linear
 from .spectrum import jsv_stats
 
 
+def supports(model):
+    """Whether `model` is a fully connected chain (an MLP): the networks these spectra are defined for here."""
+    return bool(getattr(model, "chain", False)) and hasattr(model, "linear_layers")
+
+
 def _chain(model):
     """[(name, Linear, activation or None)] of an MLP: the k-th activation follows the k-th Linear layer."""
-    if not getattr(model, "chain", False) or not hasattr(model, "linear_layers"):
+    if not supports(model):
         raise MinidiError("per-layer spectra are defined here for fully connected chains (MLPs), "
                           f"not for {type(model).__name__}")
     mods = model.layers.layers
@@ -88,3 +93,36 @@ def layer_spectra(model, x, chunk=250):
 def furthest_from_isometry(spectra, key="local"):
     """The layer whose singular values have the largest mean (s − 1)²."""
     return max(spectra, key=lambda r: r[key]["dist_to_one"])["layer"]
+
+
+KEYS = ("mean", "min", "max", "dist_to_one")     # the per-layer summary the studies keep
+
+
+def summarized(spectra):
+    """`layer_spectra`'s rows cut to the summary kept per epoch: {layer, local: {KEYS}, product: {KEYS}}."""
+    return [{"layer": r["layer"], **{part: {k: r[part][k] for k in KEYS} for part in ("local", "product")}}
+            for r in spectra]
+
+
+def linear_closed_form(model):
+    """For a linear MLP, J_l = W_l at every sample: the local singular values are those of each weight matrix
+    (for a pruned network, W_l restricted to the kept units: the rows of layer l's and the columns of layer
+    l−1's survivors, which is what the physically smaller matrix holds). [(name, singular values)], float64."""
+    if not getattr(model, "is_linear", False):
+        raise MinidiError("the closed form holds for linear networks only")
+    xp = get_array_module(model.linear_layers()[0].weight.data)
+    return [(name, xp.linalg.svd(layer.weight.data.astype(np.float64), compute_uv=False))
+            for name, layer, _ in _chain(model)]
+
+
+class LayerMonitor:
+    """A `fit` callback: each epoch's row gains "layers", the summarized per-layer spectra at the probe x."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def measure(self, model):
+        return summarized(layer_spectra(model, self.x))
+
+    def on_epoch_end(self, model, row):
+        row["layers"] = self.measure(model)

@@ -11,6 +11,9 @@ import numpy as np  # noqa: E402
 from .schedules import retraining_schedule  # noqa: E402
 
 
+ROUTE_STYLES = {"": "-", "orthp": "--", "ai": "-.", "tpp": ":", "scratch-e": "-", "scratch-b": "--"}
+
+
 def save(fig, path):
     """Write a figure to `path` (PNG, through a temporary name) and close it; returns the path."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -38,8 +41,10 @@ def curves(series, key, path, ylabel, title, log=False, bands=None):
     drawn as a shaded band around the line (e.g. mean ± std across replicates)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for arm, points in series.items():
+        route = arm.partition("+")[2]
         line, = ax.plot([p[0] for p in points], [p[1] for p in points], label=arm, lw=1.4,
-                        ls="--" if "orthp" in arm else "-")
+                        ls=ROUTE_STYLES.get(route, "-"), marker="." if route.startswith("scratch") else None,
+                        markevery=max(1, len(points) // 10))
         band = (bands or {}).get(arm)
         if band:
             ax.fill_between([b[0] for b in band], [b[1] for b in band], [b[2] for b in band],
@@ -48,6 +53,32 @@ def curves(series, key, path, ylabel, title, log=False, bands=None):
     if log:
         ax.set_yscale("log")
     ax.legend(fontsize=8)
+    return save(fig, path)
+
+
+def layer_heatmaps(maps, layers, path, title):
+    """maps: {arm: (layers, epochs) array of the local mean (s − 1)²} → one heat map per arm (log color scale
+    shared by all: the same color is the same distance from isometry in every panel)."""
+    from matplotlib.colors import LogNorm
+    values = np.concatenate([m.ravel() for m in maps.values()])
+    positive = values[values > 0]
+    norm = LogNorm(vmin=max(positive.min(), 1e-12), vmax=max(positive.max(), 1e-11)) if positive.size else None
+    cols = min(4, len(maps))
+    rows = -(-len(maps) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows + 0.8), squeeze=False)
+    fig.subplots_adjust(hspace=0.55, wspace=0.25)
+    for ax in axes.ravel()[len(maps):]:
+        ax.axis("off")
+    for k, (ax, (arm, m)) in enumerate(zip(axes.ravel(), maps.items())):
+        image = ax.imshow(np.maximum(m, 1e-12), aspect="auto", origin="lower", norm=norm, cmap="magma_r",
+                          interpolation="nearest")
+        ax.set(yticks=range(len(layers)), yticklabels=[str(i + 1) for i in range(len(layers))])
+        ax.set_title(arm, fontsize=9)
+        ax.set_xlabel("epoch (0: start)", fontsize=8)
+        if k % cols == 0:
+            ax.set_ylabel("weight layer", fontsize=8)
+    fig.colorbar(image, ax=axes.ravel().tolist(), label="mean (s − 1)² of D_l W_l")
+    fig.suptitle(f"{title}: distance from isometry per layer and epoch")
     return save(fig, path)
 
 

@@ -77,7 +77,8 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
     """Train `model` for `epochs` epochs; return the history (one dict per epoch).
 
     data: {'train': (x, y), 'test': (x, y)} already on the model's device.
-    callbacks: objects with optional `on_start(model, history)` (before epoch 0, e.g. to measure "epoch 0")
+    callbacks: objects with optional `on_start(model, history)` (before epoch 0, e.g. to measure "epoch 0"),
+               `on_resume(model, history)` (instead, when a run continues from its checkpoint),
                `before_step(model)` (after each backward, before the optimizer step: regularizers add to the
                gradients here) and `on_epoch_end(model, row)` (may add entries to the epoch's row).
     out_dir: when given, writes `log.jsonl` (a line per epoch) and `checkpoint.npz` (weights, masks, optimizer
@@ -101,10 +102,10 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
             history, start_epoch = saved["history"], saved["epoch"] + 1
             if not quiet:
                 click.echo(f"resuming from {ckpt} after epoch {saved['epoch'] + 1}/{epochs}", err=True)
-    if start_epoch == 0:
-        for cb in callbacks:
-            if hasattr(cb, "on_start"):
-                cb.on_start(model, history)
+    for cb in callbacks:                       # on_start before epoch 0; on_resume when continuing a run
+        hook = getattr(cb, "on_start" if start_epoch == 0 else "on_resume", None)
+        if hook:
+            hook(model, history)
     n_batches = math.ceil(len(x_train) / batch_size)
     step_hooks = [cb.before_step for cb in callbacks if hasattr(cb, "before_step")]
     model.train()

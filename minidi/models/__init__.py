@@ -56,5 +56,12 @@ def redraw(name, overrides, seed):
     return build(name, **{**overrides, "seed": seed})
 
 
-__all__ = ["build", "PRESETS", "INPUT", "STUDY_LAYERS", "mlp", "MLP", "lenet5", "vgg", "conv4",
+def fresh(model, seed):
+    """A fresh draw, with `seed`, of the preset `model` was built from, at `model`'s own widths (its
+    `architecture()`): a structurally pruned network trained from scratch gets exactly the preset's init
+    distribution at its own fan-ins, none of the inherited weights."""
+    return build(model.name, **{**model.build_overrides, **model.architecture(), "seed": seed})
+
+
+__all__ = ["build", "fresh", "PRESETS", "INPUT", "STUDY_LAYERS", "mlp", "MLP", "lenet5", "vgg", "conv4",
            "ConvNet", "resnet", "ResNet"]

@@ -18,8 +18,8 @@ class ConvNet(Module):
 
     chain = True              # the k-th activation follows the k-th weight layer (minidi.models.plan)
 
-    def __init__(self, features, classifier, act="relu"):
-        self.act = act
+    def __init__(self, features, classifier, act="relu", width_option=None):
+        self.act, self.width_option = act, width_option
         self.sample_shape = None              # (C, H, W), set by minidi.models.build
         self.features = features
         self.flatten = Flatten()
@@ -41,6 +41,13 @@ class ConvNet(Module):
     def widths(self):
         """Output units of each weight layer (filters, then neurons)."""
         return [e.layer.weight.shape[0] for e in self.pruning_plan()]
+
+    def architecture(self):
+        """The builder's options that give this network's own widths (LeNet-5's `channels`); other ConvNets
+        have no such option."""
+        if self.width_option is None:
+            raise MinidiError("this network cannot be rebuilt at other widths (only MLPs and LeNet-5 can)")
+        return {self.width_option: self.widths[:-1]}
 
     def pruning_plan(self):
         named = [(f"features.{i}", m) for i, m in enumerate(self.features.layers)]
@@ -83,16 +90,21 @@ class Init:
         return BatchNorm2d(channels, dtype=self.dtype)
 
 
-def lenet5(act="relu", in_channels=1, n_classes=10, seed=0, dtype=np.float32, init="kaiming-normal"):
+def lenet5(act="relu", in_channels=1, n_classes=10, seed=0, dtype=np.float32, init="kaiming-normal",
+           channels=(6, 16, 120, 84)):
     """conv1 6@5×5 → act → maxpool 2 → conv2 16@5×5 → act → maxpool 2 → conv3 120@5×5 → act → flatten →
-    fc1 120→84 → act → fc2 84→10, on 32×32 input. act = "linear" keeps the max-pools (piecewise linear)."""
+    fc1 120→84 → act → fc2 84→10, on 32×32 input. act = "linear" keeps the max-pools (piecewise linear).
+    channels: the widths of conv1, conv2, conv3, fc1 (another set builds the same network at those widths)."""
     if act not in ACTIVATIONS:
         raise MinidiError(f"unknown activation {act!r}")
+    if len(channels) != 4:
+        raise MinidiError(f"LeNet-5 has 4 hidden widths (conv1, conv2, conv3, fc1), got {len(channels)}")
     a = ACTIVATIONS[act]
     i = Init(seed, act, dtype, init)
-    features = Sequential(i.conv(in_channels, 6, 5), a(), MaxPool2d(2), i.conv(6, 16, 5), a(), MaxPool2d(2),
-                          i.conv(16, 120, 5), a())
-    return ConvNet(features, Sequential(i.linear(120, 84), a(), i.linear(84, n_classes)), act)
+    c1, c2, c3, f1 = (int(c) for c in channels)
+    features = Sequential(i.conv(in_channels, c1, 5), a(), MaxPool2d(2), i.conv(c1, c2, 5), a(), MaxPool2d(2),
+                          i.conv(c2, c3, 5), a())
+    return ConvNet(features, Sequential(i.linear(c3, f1), a(), i.linear(f1, n_classes)), act, width_option="channels")
 
 
 VGG_CONFIGS = {

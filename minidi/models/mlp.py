@@ -48,6 +48,10 @@ class MLP(Module):
     def widths(self):
         return [self.linear_layers()[0].in_features] + [m.out_features for m in self.linear_layers()]
 
+    def architecture(self):
+        """The builder's options that give this network's own widths (e.g. after structured pruning)."""
+        return {"width": self.widths[1:-1]}
+
     @property
     def is_linear(self):
         """True when every activation is the identity: the network is then the affine map x Wᵀ + b."""

@@ -5,10 +5,13 @@ The study is a grid of cells (`minidi.grid`), per replicate s = 0 .. seeds−1:
     pretrain   the dense model with the paper's recipe, seed s (shared: in the cache, reused by every study);
     sweep      (a) mean JSV against the pruning ratio: every layer but the output pruned by L1 at PR ∈ `prs`
                (also after OrthP), and the singular values at PR `pr`;
-    finetune   (b) at PR = `pr`, four arms {LR 0.01, LR 0.001} × {L1, L1 + OrthP}, each with a fresh SGD,
-               with the JSV statistics right after pruning/OrthP ("epoch 0") and after every epoch;
+    layers     (MLPs) the per-layer spectra of the dense network and right after pruning (`minidi.layerspectra`);
+    finetune   (b) at PR = `pr`, the arms (`arms.py`): {LR 0.01, LR 0.001} × {L1, + OrthP, + AI, the TPP route,
+               Scratch-E, Scratch-B}, each with a fresh SGD, with the JSV statistics (and, for MLPs, the per-layer
+               spectra) at the start ("epoch 0") and after every epoch;
 then `report.write_report` turns the cells' results into history (JSON, CSV), a markdown report and the figures.
-The three parts: spec.py (defaults, validation, the grid), cells.py, report.py (`claims`, files, figures).
+The parts: spec.py (defaults, validation, the grid), arms.py (each arm's start), cells.py, claims.py (every
+claim line, pure functions), report.py (files, tables, figures).
 
 Replicates: seed s sets the dense initialization, the pretraining data order and the finetuning data order
 (`--seeds N`: N independent pipelines). `finetune_seeds` M > 1 adds, for each pretraining, M finetuning data
@@ -21,21 +24,25 @@ with the long tables; each cell is an ordinary `fit` run folder, so an interrupt
 """
 from . import cells, report, spec
 from .report import sweep_table, write_report
-from .spec import ARMS, DEFAULT_PR, DEFAULT_PRS, LONG_EPOCHS, configure, point_name
+from .spec import ARMS, DEFAULT_PR, DEFAULT_PRS, LONG_EPOCHS, SCRATCH_B_CAP, configure, point_name
 from .spec import grid_of as grid
 
-ADDED = {"curvature": 20}           # options added after results were made: a saved config lacking them has these
+# Options added after results were made: a saved config lacking them has these (the new defaults, so an old
+# folder resumes and runs only the new cells). tpp_epochs: None, the default rule (a ninth of the finetuning).
+ADDED = {"curvature": 20, "arms": list(ARMS), "scratch_b_cap": SCRATCH_B_CAP, "tpp_epochs": None}
 
 NAME = "isometry"
 
 
 def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=90, long=False, seeds=1, pr=None,
         prs=DEFAULT_PRS, device=None, data_dir=None, probe=1000, resume=False, quiet=False, cache=None,
-        sweep_only=False, finetune_seeds=1, workers=None, scheduler=None, worker_threads=1, rerun=False, curvature=20):
+        sweep_only=False, finetune_seeds=1, workers=None, scheduler=None, worker_threads=1, rerun=False, curvature=20,
+        arms="all", scratch_b_cap=SCRATCH_B_CAP, tpp_epochs=None):
     """Run the whole study into `out_dir` (cells under out_dir/cells, pretraining in the cache); returns the
     summary dict that report.md is written from. sweep_only: pretrain and measure JSV against PR only."""
     from .. import driver, isometry
-    config = configure(model_name, epochs, long, seeds, pr, prs, probe, sweep_only, finetune_seeds, curvature)
+    config = configure(model_name, epochs, long, seeds, pr, prs, probe, sweep_only, finetune_seeds, curvature, arms,
+                       scratch_b_cap, tpp_epochs)
     return driver.run(isometry, config, out_dir, device=device, data_dir=data_dir, resume=resume, quiet=quiet,
                       cache=cache, workers=workers, scheduler=scheduler, worker_threads=worker_threads, rerun=rerun)
 

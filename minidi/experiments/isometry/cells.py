@@ -8,6 +8,7 @@ from ...checkpoint import load_checkpoint
 from ...files import read_json, save_npz, write_json
 from ...hessian import Hessian
 from ...isometry import gain_for, orthp
+from ...layerspectra import LayerMonitor, layer_spectra, linear_closed_form, summarized, supports
 from ...models import STUDY_LAYERS
 from ...models.plan import weight_layers
 from ...prune import prune_neurons, uniform_spec
@@ -16,6 +17,7 @@ from ...spectrum import JSVMonitor, jsv, jsv_stats
 from ...train import evaluate, summarize
 from ..dense import PAPER_TABLE, load_dense, scale_table, train_dense
 from ..studydata import study_data
+from . import arms
 
 ARM_TABLES = {"lr0.01": PAPER_TABLE, "lr0.001": "0:0.001,45:0.0001"}   # the arms' LR tables, written for 90 epochs
 
@@ -53,24 +55,52 @@ def jsv_vs_pr(dense, x_probe, test, prs, gain, n_layers, layers=None):
 @grid.stored_as("minidi.experiments.isometry:finetune_cell")
 @grid.returns(epoch0=grid.DICT, history=grid.LIST, final_jsv_mean=grid.NUMBER, last5_mean=grid.NUMBER, best_test_acc=grid.NUMBER)
 def finetune_cell(config, folder, deps, context):
-    """(b), one arm and one replicate: prune (+ OrthP), measure epoch 0, finetune with the JSV every epoch."""
+    """(b), one arm and one replicate: the arm's starting network (`arms.starting_network`: L1 pruning, + OrthP,
+    + AI, the TPP route, or a fresh draw of the pruned widths), its "epoch 0", then finetuning with the JSV (and,
+    for MLPs, the per-layer spectra) every epoch."""
     c = config
     data = study_data(c, context)
     dense = load_dense(deps["pretrain"], context)
     x_probe = data["train"][0][:c["probe"]]
-    model = prune_neurons(dense, uniform_spec(c["pr"], len(weight_layers(dense)), STUDY_LAYERS.get(c["model"])))
-    if c["arm"].endswith("+orthp"):
-        orthp(model, gain_for(dense))
+    spec = uniform_spec(c["pr"], len(weight_layers(dense)), STUDY_LAYERS.get(c["model"]))
+
+    def train(model, schedule, epochs, run_folder, callbacks):
+        return train_dense(model, schedule, data, epochs, c["batch_size"], c["momentum"], c["weight_decay"],
+                           c["seed"], run_folder, callbacks=callbacks, weights=None)
+    model, facts = arms.starting_network(c, dense, spec, data, folder, train)
+    layers = supports(model)                           # per-layer spectra: MLPs
+    monitors = [JSVMonitor(x_probe, at_start=False)] + ([LayerMonitor(x_probe)] if layers else [])
     start = os.path.join(folder, "jsv_epoch0.json")
-    if not os.path.isfile(start):                      # the state right after pruning/OrthP (kept for resume)
-        write_json(start, {"jsv": jsv_stats(jsv(model, x_probe)), "test_acc": evaluate(model, *data["test"])[1]})
+    if not os.path.isfile(start):                      # the state the finetuning starts from (kept for resume)
+        write_json(start, {"jsv": jsv_stats(jsv(model, x_probe)), "test_acc": evaluate(model, *data["test"])[1],
+                           **({"layers": monitors[1].measure(model)} if layers else {}), **facts})
     epoch0 = read_json(start)
-    table = scale_table(ARM_TABLES[c["arm"].split("+")[0]], c["epochs"])
-    history = train_dense(model, parse_schedule(table, c["epochs"]), data, c["epochs"], c["batch_size"],
-                          c["momentum"], c["weight_decay"], c["seed"], folder,
-                          callbacks=[JSVMonitor(x_probe, at_start=False)], weights=None)
+    table = scale_table(ARM_TABLES[arms.split(c["arm"])[0]], c["epochs"])
+    history = train(model, parse_schedule(table, c["epochs"]), c["epochs"], folder, monitors)
     return {"arm": c["arm"], "seed": c["seed"], "schedule": table, "epoch0": epoch0, "history": history,
             "final_jsv_mean": history[-1]["jsv_mean"], **summarize(history)}
+
+
+@grid.stored_as("minidi.experiments.isometry:layers_cell")
+@grid.returns(layers=grid.DICT)
+def layers_cell(config, folder, deps, context):
+    """The per-layer spectra of the dense network and right after L1 pruning at `pr` (the arms record their own
+    starts and epochs); for linear networks also the closed form's check: the largest gap between the measured
+    local singular values and those of the (pruned) weight matrices."""
+    c = config
+    data = study_data(c, context)
+    dense = load_dense(deps["pretrain"], context)
+    x = data["train"][0][:c["probe"]]
+    pruned = prune_neurons(dense, uniform_spec(c["pr"], len(weight_layers(dense)), STUDY_LAYERS.get(c["model"])))
+    out = {"dense": summarized(layer_spectra(dense, x)), "pruned": summarized(layer_spectra(pruned, x))}
+    if getattr(dense, "is_linear", False):
+        gaps = []
+        for state in (dense, pruned):
+            for row, (_, s) in zip(layer_spectra(state, x), linear_closed_form(state)):
+                s = to_numpy(s)
+                gaps += [abs(row["local"][k] - v) for k, v in (("mean", s.mean()), ("min", s.min()), ("max", s.max()))]
+        out["closed_form_max_gap"] = float(max(gaps))
+    return {"layers": out}
 
 
 @grid.stored_as("minidi.experiments.isometry:curvature_cell")

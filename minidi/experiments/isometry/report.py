@@ -8,24 +8,11 @@ import numpy as np
 from ... import grid, plots
 from ...files import load_npz, save_npz, write_csv, write_json, write_text
 from ..stats import mean_std
+from .claims import acc_curve, claims, jsv_curve, layer_table, mean_layers, mean_over_seeds
 from .spec import point_name
 
 
 STATS = ("mean", "std", "std_over_mean", "min", "max", "cond", "dist_to_one")
-
-
-def jsv_curve(result):
-    """[(epochs completed, mean JSV)], epoch 0 = right after pruning/OrthP."""
-    return [(0, result["epoch0"]["jsv"]["mean"])] + [(r["epoch"] + 1, r["jsv_mean"]) for r in result["history"]]
-
-
-def acc_curve(result):
-    return [(0, result["epoch0"]["test_acc"])] + [(r["epoch"] + 1, r["test_acc"]) for r in result["history"]]
-
-
-def _mean_over_seeds(per_seed, fn):
-    curves = [fn(r) for r in per_seed.values()]
-    return [(curves[0][i][0], float(np.mean([c[i][1] for c in curves]))) for i in range(len(curves[0]))]
 
 
 def _band_over_seeds(per_seed, fn):
@@ -73,14 +60,18 @@ def draw(out_dir, summary, spectra):
     }
     if summary["arms"]:
         arms = summary["arms"]
-        jsv_series = {arm: _mean_over_seeds(s, jsv_curve) for arm, s in arms.items()}
-        acc_series = {arm: _mean_over_seeds(s, acc_curve) for arm, s in arms.items()}
+        jsv_series = {arm: mean_over_seeds(s, jsv_curve) for arm, s in arms.items()}
+        acc_series = {arm: mean_over_seeds(s, acc_curve) for arm, s in arms.items()}
         figures["mean JSV during finetuning"] = plots.curves(
             jsv_series, "jsv", os.path.join(out_dir, "jsv_vs_epoch.png"), "mean JSV", name, log=True,
             bands={arm: _band_over_seeds(s, jsv_curve) for arm, s in arms.items()})
         figures["test accuracy during finetuning"] = plots.curves(
             acc_series, "acc", os.path.join(out_dir, "acc_vs_epoch.png"), "test accuracy", name,
             bands={arm: _band_over_seeds(s, acc_curve) for arm, s in arms.items()})
+    maps = layer_maps(summary) if summary.get("layers") else {}
+    if maps:
+        figures["per-layer distance from isometry during finetuning"] = plots.layer_heatmaps(
+            maps, [r["layer"] for r in summary["layers"]["dense"]], os.path.join(out_dir, "layers_vs_epoch.png"), name)
     if summary["curvature"]:
         figures["curvature beside the Jacobian"] = plots.lens_bars(
             summary["curvature"], ("top_eigenvalue", "trace", "jsv_mean"),
@@ -119,62 +110,30 @@ def report(summary, figures):
                      f"{r['orthp']['mean']:.6g} | {r['orthp_max_abs_dev']:.2g} |")
     if summary["arms"]:
         lines += ["", f"## (b) Finetuning at PR {c['pr']}", "",
-                  "| arm | replicates | best test acc | last-5 mean ± std across replicates | per replicate | "
+                  "| arm | replicates | epochs | best test acc | last-5 mean ± std across replicates | per replicate | "
                   + " | ".join(f"mean JSV @ {e}" for e in marks) + " |",
-                  "|---|---|---|---|---|" + "---|" * len(marks)]
+                  "|---|---|---|---|---|---|" + "---|" * len(marks)]
     for arm, per_seed in summary["arms"].items():
         best = np.mean([r["best_test_acc"] for r in per_seed.values()])
         lasts = [r["last5_mean"] for r in per_seed.values()]
         last, spread = mean_std(lasts)
-        curve = dict(_mean_over_seeds(per_seed, jsv_curve))
-        lines.append(f"| {arm} | {len(lasts)} | {best:.4f} | {last:.4f} ± {spread:.4f} | "
+        curve = dict(mean_over_seeds(per_seed, jsv_curve))
+        n_epochs = len(next(iter(per_seed.values()))["history"])
+        lines.append(f"| {arm} | {len(lasts)} | {n_epochs} | {best:.4f} | {last:.4f} ± {spread:.4f} | "
                      f"{', '.join(f'{v:.4f}' for v in lasts)} | " + " | ".join(f"{curve[e]:.4g}" for e in marks) + " |")
     if summary["arms"]:
         lines += ["", "Last-5 mean: the mean test accuracy of a replicate's last 5 epochs. ± is the sample std "
                   "across replicates (0 for one); accuracies and JSV are means over replicates, and the figures "
-                  "draw mean ± std as a band."]
-    lines += ["", "## What this run shows", ""] + claims(summary) + (curvature_lines(summary) if summary["curvature"] else [])
+                  "draw mean ± std as a band. Epoch 0 is each arm's starting network: L1-pruned (+ OrthP / AI), the "
+                  "TPP route's after its regularization phase "
+                  f"({c.get('tpp_epochs') or 'a ninth of the finetuning'} epochs on the dense network) and the removal, "
+                  "a scratch arm's fresh draw. Scratch-B trains longer (the epochs column)."]
+    lines += ["", "## What this run shows", ""] + claims(summary) + layer_table(summary)
+    lines += curvature_lines(summary) if summary["curvature"] else []
     lines += ["", "## Figures", ""]
     lines += [f"- {title}: `{os.path.basename(path)}`" for title, path in figures.items()]
     lines += [""] + [f"![{title}]({os.path.basename(path)})" for title, path in figures.items()]
     return "\n".join(lines) + "\n"
-
-
-def claims(summary):
-    """Each claim of the paper, checked against this run's numbers (yes / no, with the numbers)."""
-    sweep = summary["sweep"]
-    means = [r["pruned"]["mean"] for r in sweep]
-    monotone = all(a > b for a, b in zip(means, means[1:]))
-    dense = summary["dense_jsv"]["mean"]
-    arms = summary["arms"]
-    yes = lambda b: "**yes**" if b else "**no**"  # noqa: E731
-    dev = max(r["orthp_max_abs_dev"] for r in sweep)
-    general = [
-        f"- Dense mean JSV well above 1: {yes(dense > 1.5)} (mean JSV {dense:.3g}).",
-        f"- Mean JSV falls monotonically with PR: {yes(monotone)} ({' → '.join(f'{m:.3g}' for m in means)}; "
-        f"PR {sweep[-1]['pr']} is {means[0] / means[-1]:.3g}× below PR {sweep[0]['pr']}).",
-    ]
-    if not arms:
-        return general + [f"- After OrthP every JSV equals 1: max abs(s−1) over the sweep {dev:.2g} "
-                          f"({yes(dev < 1e-4)} within 1e-4"
-                          + ("" if summary.get("linear") else "; OrthP guarantees this only for linear networks") + ")."]
-    curve = {arm: dict(_mean_over_seeds(s, jsv_curve)) for arm, s in arms.items()}
-    final = {arm: float(np.mean([r["last5_mean"] for r in s.values()])) for arm, s in arms.items()}
-    at = [e for e in (1, 5, 10) if e in curve["lr0.01"]]
-    faster = all(curve["lr0.01"][e] > curve["lr0.001"][e] for e in at)
-    orth0 = [arms[a][s]["epoch0"]["jsv"] for a in ("lr0.01+orthp",) for s in arms[a]]
-    return general + [
-        f"- After OrthP every JSV equals 1: max abs(s−1) over the sweep {dev:.2g}; at PR {summary['config']['pr']} "
-        f"mean {orth0[0]['mean']:.6g}, min {orth0[0]['min']:.6g}, max {orth0[0]['max']:.6g} "
-        f"({yes(dev < 1e-4)} within 1e-4"
-        + ("" if summary.get("linear") else "; OrthP guarantees this only for linear networks") + ").",
-        f"- LR 0.01 recovers mean JSV faster than LR 0.001: {yes(faster)} (epochs {at}: "
-        + ", ".join(f"{curve['lr0.01'][e]:.3g} vs {curve['lr0.001'][e]:.3g}" for e in at) + ").",
-        "- Final accuracy (last-5 mean): " + ", ".join(f"{a} {v:.4f}" for a, v in final.items()) + "; "
-        f"LR 0.01 beats LR 0.001 without OrthP: {yes(final['lr0.01'] > final['lr0.001'])}; "
-        f"with OrthP, LR 0.001 matches or beats LR 0.01 (within 0.1 points): "
-        f"{yes(final['lr0.001+orthp'] >= final['lr0.01+orthp'] - 0.001)}.",
-    ]
 
 
 def write_report(out_dir, config, groups, folders, seconds, device):
@@ -191,9 +150,33 @@ def write_report(out_dir, config, groups, folders, seconds, device):
                    dense_jsv_per_seed=[r["dense_jsv"]["mean"] for r in sweeps], linear=sweeps[0]["linear"],
                    sweep=_mean_sweep([r["sweep"] for r in sweeps]), sweep_per_seed=[r["sweep"] for r in sweeps], arms=arms,
                    widths=sweeps[0]["widths"], seconds=seconds["wall"],
-                   curvature=mean_curvature([result(c)["curvature"] for c in groups["curvature"]]) if groups["curvature"] else {})
+                   curvature=mean_curvature([result(c)["curvature"] for c in groups["curvature"]]) if groups["curvature"] else {},
+                   layers=mean_layer_cells([result(c)["layers"] for c in groups.get("layers", [])]))
     write_outputs(out_dir, summary, spectra)
     return summary
+
+
+def mean_layer_cells(per_seed):
+    """The layers cells' results averaged over replicates ({} when the model has none: not an MLP)."""
+    if not per_seed:
+        return {}
+    out = {state: mean_layers([r[state] for r in per_seed]) for state in ("dense", "pruned")}
+    if "closed_form_max_gap" in per_seed[0]:
+        out["closed_form_max_gap"] = float(max(r["closed_form_max_gap"] for r in per_seed))
+    return out
+
+
+def layer_maps(summary):
+    """{arm: (layers × epochs) array of the local mean (s − 1)², epoch 0 = the start}, averaged over replicates
+    (arms whose cells hold no per-layer spectra are left out)."""
+    maps = {}
+    for arm, per_seed in summary["arms"].items():
+        reps = [r for r in per_seed.values() if "layers" in r["epoch0"] and all("layers" in h for h in r["history"])]
+        if reps:
+            maps[arm] = np.mean([[[row["local"]["dist_to_one"] for row in rows]
+                                  for rows in [r["epoch0"]["layers"]] + [h["layers"] for h in r["history"]]]
+                                 for r in reps], axis=0).T
+    return maps
 
 
 def mean_curvature(per_seed):

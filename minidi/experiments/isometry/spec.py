@@ -1,59 +1,107 @@
 """The core study's specification: defaults, validation, and the grid of cells (see the package docstring)."""
-from ... import grid
+from ... import grid, layerspectra
 from ...errors import MinidiError, check_number
 from ..limits import MAX_EPOCHS, MAX_ROUNDS, MAX_SEEDS
-from ...prune import parse_ratios
+from ...models import STUDY_LAYERS, build
+from ...models.plan import weight_layers
+from ...prune import parse_ratios, prune_neurons, uniform_spec
 from ..dense import pretrain
 from . import cells as kinds
+from .arms import AI, ALL_ARMS, SCRATCH_SEED, flops, parse_arms, scratch_b_epochs, split, tpp_phase_epochs, tpp_step
+
+MNIST_TRAIN = 60000                # the study's training set (TPP's λ schedule is scaled to its iterations)
 
 DEFAULT_PR = {"mlp7-linear": 0.8, "mlp7-relu": 0.9, "lenet300-100": 0.9, "lenet5-linear": 0.9, "lenet5-relu": 0.9}
 DEFAULT_PRS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9)
-ARMS = ("lr0.01", "lr0.001", "lr0.01+orthp", "lr0.001+orthp")
+ARMS = ALL_ARMS                    # the default: every arm (arms.py says what each is)
 LONG_EPOCHS = 900
+SCRATCH_B_CAP = 2.0                # Liu et al.: at most twice the epochs when the budget asks for more
 FINETUNE_DEFAULTS = dict(batch_size=100, momentum=0.9, weight_decay=1e-4)
 
 
 def configure(model_name="mlp7-linear", epochs=90, long=False, seeds=1, pr=None, prs=DEFAULT_PRS, probe=1000,
-              sweep_only=False, finetune_seeds=1, curvature=20):
+              sweep_only=False, finetune_seeds=1, curvature=20, arms="all", scratch_b_cap=SCRATCH_B_CAP,
+              tpp_epochs=None):
     """The study's resolved configuration, every value checked (a MinidiError names a bad one)."""
     if model_name not in DEFAULT_PR:
         raise MinidiError(f"the isometry study runs on {', '.join(DEFAULT_PR)}, not {model_name!r}")
     pr = DEFAULT_PR[model_name] if pr is None else check_number(pr, "pr", low=0, high=1, high_open=True)
     prs = parse_ratios(prs if isinstance(prs, str) else ",".join(map(str, prs)), "prs")
     epochs = check_number(epochs, "epochs", low=1, high=MAX_EPOCHS, integer=True)
-    return dict(study="isometry", model=model_name, epochs=epochs,
-                finetune_epochs=0 if sweep_only else (LONG_EPOCHS if long else epochs),
+    finetune_epochs = 0 if sweep_only else (LONG_EPOCHS if long else epochs)
+    return dict(study="isometry", model=model_name, epochs=epochs, finetune_epochs=finetune_epochs,
                 seeds=check_number(seeds, "seeds", low=1, high=MAX_SEEDS, integer=True),
                 finetune_seeds=check_number(finetune_seeds, "finetune_seeds", low=1, high=MAX_SEEDS, integer=True),
                 pr=pr, prs=prs, probe=check_number(probe, "probe", low=1, integer=True), batch_size=100,
-                momentum=0.9, weight_decay=1e-4, curvature=check_number(curvature, "curvature", low=0, high=MAX_ROUNDS, integer=True))
+                momentum=0.9, weight_decay=1e-4, curvature=check_number(curvature, "curvature", low=0, high=MAX_ROUNDS, integer=True),
+                arms=list(parse_arms(arms)),
+                scratch_b_cap=check_number(scratch_b_cap, "scratch_b_cap", low=1, high=MAX_EPOCHS),
+                tpp_epochs=None if tpp_epochs is None else     # None: the default rule, `arms.tpp_phase_epochs`
+                check_number(tpp_epochs, "tpp_epochs", low=1, high=MAX_EPOCHS, integer=True))
 
 
 def point_name(config):
     return f"{config['model']}-pr{config['pr']:g}-e{config['epochs']}"
 
 
+def arm_config(c, arm, s, f, steps_per_epoch, scratch_b):
+    """The configuration of one finetuning cell: the four original arms keep their old keys (so their old
+    folders are found); the new routes add theirs."""
+    lr, route = split(arm)
+    out = dict(model=c["model"], arm=arm, pr=c["pr"], epochs=c["finetune_epochs"], seed=s + 1000 * f,
+               probe=c["probe"], batch_size=100, momentum=0.9, weight_decay=1e-4)
+    if route == "ai":
+        out.update(AI)
+    elif route == "tpp":
+        phase = c.get("tpp_epochs") or tpp_phase_epochs(c["finetune_epochs"])
+        out.update(tpp_epochs=phase, tpp_lr=float(lr[2:]), tpp_step=tpp_step(phase, steps_per_epoch))
+    elif route.startswith("scratch"):
+        out.update(scratch_seed=SCRATCH_SEED + s + 1000 * f)
+        if route == "scratch-b":
+            out.update(epochs=scratch_b, pretrain_epochs=c["epochs"])
+    return out
+
+
+def layers_measured(model_name):
+    """Per-layer spectra are measured for fully connected chains (MLPs), as `minidi.layerspectra` asks the model."""
+    return layerspectra.supports(build(model_name))
+
+
+def scratch_b_of(c):
+    """Scratch-B's epochs for this configuration (the FLOPs of the dense preset and of its pruned widths)."""
+    dense = build(c["model"])
+    pruned = prune_neurons(dense, uniform_spec(c["pr"], len(weight_layers(dense)), STUDY_LAYERS.get(c["model"])))
+    return scratch_b_epochs(flops(dense), flops(pruned), c["epochs"], c["finetune_epochs"], c["scratch_b_cap"])
+
+
 def grid_of(config):
     """({"pretrain": [cell per seed], "sweep": [...], "finetune": {(arm, s, f): cell}, "curvature": [cell per
-    seed]}, every cell)."""
+    seed], "layers": [cell per seed, MLPs]}, every cell)."""
     c = config
-    out = {"pretrain": [], "sweep": [], "finetune": {}, "curvature": []}
+    out = {"pretrain": [], "sweep": [], "finetune": {}, "curvature": [], "layers": []}
+    arms_run = c["arms"] if c["finetune_epochs"] else ()
+    scratch_b = scratch_b_of(c) if any(a.endswith("scratch-b") for a in arms_run) else None
+    steps = -(-MNIST_TRAIN // 100)
     for s in range(c["seeds"]):
         pre = pretrain(c["model"], c["epochs"], seed=s)
         out["pretrain"].append(pre)
         out["sweep"].append(grid.Cell(kinds.sweep_cell, dict(model=c["model"], prs=c["prs"], pr=c["pr"], probe=c["probe"]),
                                       deps={"pretrain": pre}, label=f"sweep {c['model']} s{s}"))
-        for arm in ARMS if c["finetune_epochs"] else ():
+        if arms_run and layers_measured(c["model"]):
+            out["layers"].append(grid.Cell(kinds.layers_cell, dict(model=c["model"], pr=c["pr"], probe=c["probe"]),
+                                           deps={"pretrain": pre}, label=f"layers {c['model']} s{s}"))
+        for arm in arms_run:
             for f in range(c["finetune_seeds"]):
-                config_ft = dict(model=c["model"], arm=arm, pr=c["pr"], epochs=c["finetune_epochs"],
-                                 seed=s + 1000 * f, probe=c["probe"], batch_size=100, momentum=0.9, weight_decay=1e-4)
+                config_ft = arm_config(c, arm, s, f, steps, scratch_b)
                 out["finetune"][(arm, s, f)] = grid.Cell(
                     kinds.finetune_cell, config_ft, deps={"pretrain": pre}, defaults=FINETUNE_DEFAULTS,
-                    label=f"finetune {c['model']} {arm} s{s}" + (f" f{f}" if f else ""), work=c["finetune_epochs"])
-        arms = {arm: out["finetune"][(arm, s, 0)] for arm in ARMS if (arm, s, 0) in out["finetune"]}
+                    label=f"finetune {c['model']} {arm} s{s}" + (f" f{f}" if f else ""),
+                    work=config_ft["epochs"] + config_ft.get("tpp_epochs", 0) * 3)
+        arms = {arm: out["finetune"][(arm, s, 0)] for arm in arms_run if (arm, s, 0) in out["finetune"]}
         if c["curvature"]:                               # the lens: Lanczos steps = Hutchinson probes = curvature
             out["curvature"].append(grid.Cell(
                 kinds.curvature_cell, dict(model=c["model"], pr=c["pr"], probe=c["probe"], lanczos_steps=c["curvature"],
                                            trace_probes=c["curvature"]),
                 deps={"pretrain": pre, **arms}, label=f"curvature {c['model']} s{s}"))
-    return out, out["pretrain"] + out["sweep"] + list(out["finetune"].values()) + out["curvature"]
+    every = out["pretrain"] + out["sweep"] + out["layers"] + list(out["finetune"].values()) + out["curvature"]
+    return out, every

@@ -138,6 +138,12 @@ CASES = {
     "name-dtype": ([*T, "--dtype", "float16", "--out", "W/new"], "Invalid value for '--dtype'"),
     "name-augment-on-flat-model": ([*T, "--augment", "--out", "W/new"], "--augment needs image input"),
     "name-study-model": ([*ISO, "--model", "resnet20", "--out", "W/new"], "the isometry study runs on"),
+    "name-study-arm-unknown": ([*ISO, "--arms", "lr0.1", "--out", "W/new"], "unknown arm 'lr0.1' in --arms"),
+    "name-study-arm-empty": ([*ISO, "--arms", "lr0.01,,orthp", "--out", "W/new"], "--arms has an empty entry"),
+    "number-study-scratch-b-cap-below-1": ([*ISO, "--scratch-b-cap", "0.5", "--out", "W/new"],
+                                           "Invalid value for '--scratch-b-cap'"),
+    "number-study-scratch-b-cap-nan": ([*ISO, "--scratch-b-cap", "nan", "--out", "W/new"], "scratch_b_cap must be finite"),
+    "number-study-tpp-epochs-0": ([*ISO, "--tpp-epochs", "0", "--out", "W/new"], "Invalid value for '--tpp-epochs'"),
     # data locations: an explicit --data-dir is the only place searched
     "data-dir-absent": ([*T[:1], "--epochs", "1", "--data-dir", "W/absent", "--out", "W/new"],
                         "data folder W/absent does not exist"),

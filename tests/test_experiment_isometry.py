@@ -6,10 +6,21 @@ import pytest
 from click.testing import CliRunner
 
 from minidi.cli import main
+from minidi.experiments.isometry import ARMS
 
 
-@pytest.fixture
-def quick_run(tmp_path, mnist_dir):
+@pytest.fixture(scope="module")
+def mnist_dir_once():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for root in filter(None, [os.environ.get("MINIDI_DATA"), os.path.join(here, "..", "..", "shared", "data")]):
+        if os.path.isfile(os.path.join(root, "mnist", "train-images-idx3-ubyte.gz")):
+            return os.path.abspath(os.path.join(root, "mnist"))
+    pytest.skip("MNIST files not found: set MINIDI_DATA to the folder that holds mnist/")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory, mnist_dir_once):
+    tmp_path, mnist_dir = tmp_path_factory.mktemp("quick"), mnist_dir_once
     out, cache = str(tmp_path / "iso"), str(tmp_path / "cache")
     args = ["isometry", "--epochs", "1", "--prs", "0,0.5,0.9", "--probe", "100", "--out", out, "--cache", cache,
             "--quiet", "--data-dir", mnist_dir]
@@ -29,22 +40,30 @@ def test_quick_isometry_study_writes_everything(quick_run):
     assert sweep[0] > sweep[1] > sweep[2]                                    # pruning lowers mean JSV
     assert all(r["orthp_max_abs_dev"] < 1e-5 for r in summary["sweep"])      # OrthP: every JSV is 1
     arms = summary["arms"]
-    assert sorted(arms) == sorted(["lr0.01", "lr0.001", "lr0.01+orthp", "lr0.001+orthp"])
+    assert list(arms) == list(ARMS) and len(ARMS) == 12                      # every arm by default
     for arm, per_seed in arms.items():
         result = per_seed["0"]
-        assert len(result["history"]) == 1 and "jsv_mean" in result["history"][0]
+        epochs = 2 if arm.endswith("scratch-b") else 1                       # FLOPs rule 6.8 epochs, capped at 2 × 1
+        assert len(result["history"]) == epochs and "jsv_mean" in result["history"][0]
+        assert [r["layer"] for r in result["history"][-1]["layers"]] == [f"layers.{2 * k}" for k in range(7)]
+        assert len(result["epoch0"]["layers"]) == 7
         if arm.endswith("orthp"):
             assert abs(result["epoch0"]["jsv"]["mean"] - 1) < 1e-5
+    assert arms["lr0.01+tpp"]["0"]["epoch0"]["tpp_lambda_end"] == 1.0
+    assert all(v[1] < v[0] for v in arms["lr0.001+ai"]["0"]["epoch0"]["ai_loss"].values())
+    assert summary["layers"]["closed_form_max_gap"] < 1e-6                   # linear: W_l's singular values
     curv = summary["curvature"]                                              # the curvature lens, per state
     assert list(curv) == ["dense", "pruned", "orthp"] + [f"{arm} end" for arm in arms]
     assert abs(curv["dense"]["jsv_mean"] - summary["dense_jsv"]["mean"]) < 1e-6 * summary["dense_jsv"]["mean"]
     assert abs(curv["orthp"]["jsv_mean"] - 1) < 1e-5                          # a linear net after OrthP
     assert all(r["top_eigenvalue"] > 0 and r["trace"] > 0 for r in curv.values())
     report = open(os.path.join(out, "report.md")).read()
-    assert "## The curvature lens" in report
+    assert "## The curvature lens" in report and "## Where isometry breaks: per-layer spectra" in report
     assert "## What this run shows" in report and report.count("**yes**") + report.count("**no**") >= 5
+    assert "The value of pruning" in report and report.count("**held**") + report.count("**not held**") >= 5
+    assert os.path.isfile(os.path.join(out, "layers_vs_epoch.png"))
     lines = open(os.path.join(out, "history.csv")).read().splitlines()
-    assert len(lines) == 1 + 4 * 2                                           # header + 4 arms × epochs 0 and 1
+    assert len(lines) == 1 + 10 * 2 + 2 * 3                                  # header + epochs 0..1 (Scratch-B 0..2)
 
 
 def test_rerun_needs_resume_and_then_reuses_everything(quick_run):

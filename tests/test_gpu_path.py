@@ -61,7 +61,8 @@ def test_lenet5_trains_on_the_gpu_like_on_the_cpu(tmp_path):
 def test_isometry_study_on_the_gpu(tmp_path, mnist_dir, model):
     out = tmp_path / "iso"
     cli("isometry", "--model", model, "--epochs", "2", "--prs", "0,0.5,0.9", "--probe", "100", "--out", out,
-        "--cache", tmp_path / "cache", "--quiet", "--device", "gpu", "--data-dir", mnist_dir)
+        "--cache", tmp_path / "cache", "--arms", "lr0.01,lr0.001+orthp,lr0.001+ai,lr0.01+scratch-e", "--quiet",
+        "--device", "gpu", "--data-dir", mnist_dir)
     summary = json.load(open(out / "summary.json"))
     assert summary["device"] == "gpu"
     sweep = [r["pruned"]["mean"] for r in summary["sweep"]]

@@ -135,7 +135,8 @@ def test_the_isometry_grid_gives_identical_results_serially_on_workers_and_on_da
     for var in BLAS_ENV:
         monkeypatch.setenv(var, "1")                    # for the serial subprocess and the cluster's worker processes
     args = [sys.executable, "-m", "minidi.cli", "sweep", "isometry", "--model", "mlp7-linear", "--epochs", "1",
-            "--seeds", "2", "--prs", "0,0.5", "--probe", "50", "--quiet", "--data-dir", mnist_dir]
+            "--seeds", "2", "--prs", "0,0.5", "--probe", "50", "--arms", "lr0.01,lr0.001,orthp", "--quiet",
+            "--data-dir", mnist_dir]
     ways = {"serial": [], "workers": ["--workers", "2"]}
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         ways["dask"] = ["--scheduler", cluster.scheduler_address]
@@ -146,7 +147,7 @@ def test_the_isometry_grid_gives_identical_results_serially_on_workers_and_on_da
     merged = {way: open(tmp_path / way / "cells.csv").read() for way in ways}
     assert merged["serial"] == merged["workers"] == merged["dask"]
     rows = merged["serial"].splitlines()
-    assert len(rows) == 1 + 2 * (1 + 1 + 4 + 1)                     # per replicate: pretrain, sweep, 4 arms, curvature
+    assert len(rows) == 1 + 2 * (1 + 1 + 4 + 1 + 1)        # per replicate: pretrain, sweep, 4 arms, curvature, layers
     report = open(tmp_path / "serial" / "report.md").read()
     assert "| mlp7-linear | 0.8 | 1 | lr0.01 | 2 |" in report
     point = open(tmp_path / "serial" / "mlp7-linear-pr0.8-e1" / "report.md").read()

@@ -180,7 +180,12 @@ def test_the_value_of_pruning_claim_follows_the_numbers():
         r["last5_mean"] = 0.97
     assert "**not held**" in claims.value_of_pruning(behind)[0]
     assert claims.value_of_pruning(_summary({"lr0.01": [0.9]})) == []            # no scratch arm: no claim
-    assert "behind" in claims.value_of_pruning(ahead)[1] and "-5.00 points" in claims.value_of_pruning(ahead)[1]
+    lr_line = claims.value_of_pruning(ahead)[1]                                 # gaps +5.00 at 0.01, -5.00 at 0.001
+    assert "decides the value of pruning" in lr_line and "**held**" in lr_line and "-5.00 points" in lr_line
+    small_lr_wins = copy.deepcopy(ahead)
+    for r in small_lr_wins["arms"]["lr0.001"].values():
+        r["last5_mean"] = 0.99                                                    # gap at 0.001 now +13.5 points
+    assert "**not held**" in claims.value_of_pruning(small_lr_wins)[1]
 
 
 def test_the_layer_line_names_the_layer_furthest_from_isometry():

@@ -92,12 +92,13 @@ def value_of_pruning(summary):
         lines.append(f"- The value of pruning: inherited weights whose isometry is repaired (by LR 0.01, by OrthP) "
                      f"beat the pruned widths trained from scratch for the same epochs (the better Scratch-E): "
                      f"{verdict(held)} ({'; '.join(parts)}).")
-    if "lr0.001" in arms and "lr0.001+scratch-e" in arms:
-        d = last5(summary, "lr0.001")[0] - last5(summary, "lr0.001+scratch-e")[0]
-        where = "ahead of" if d > 0 else "behind" if d < 0 else "level with"
-        lines.append(f"- At LR 0.001 without repair, inheriting is {where} training "
-                     f"from scratch: {_acc(summary, 'lr0.001')} vs {_acc(summary, 'lr0.001+scratch-e')} "
-                     f"({100 * d:+.2f} points): the small LR is where inheriting looks least valuable.")
+    pairs = [(a, a + "+scratch-e") for a in ("lr0.01", "lr0.001")]
+    if all(a in arms and b in arms for a, b in pairs):
+        gap = {a: last5(summary, a)[0] - last5(summary, b)[0] for a, b in pairs}
+        parts = [f"LR {a[2:]}: {_acc(summary, a)} vs {_acc(summary, b)} ({100 * gap[a]:+.2f} points)" for a, b in pairs]
+        lines.append(f"- The finetuning LR decides the value of pruning: inheriting's lead over Scratch-E at the same LR "
+                     f"is larger at LR 0.01 than at LR 0.001 (the small LR leaves isometry broken): "
+                     f"{verdict(gap['lr0.01'] > gap['lr0.001'])} ({'; '.join(parts)}).")
     budget = [a for a in ("lr0.01+scratch-b", "lr0.001+scratch-b") if a in arms]
     if budget and "lr0.01" in arms:
         eb = next(iter(arms[budget[0]].values()))["history"]

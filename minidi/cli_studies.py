@@ -121,18 +121,31 @@ STUDIES = {
                                  schedules=split_list(o.pop("kinds"), str, "--schedules"))),
     "shedding": dict(
         doc="Cascade weight shedding: σ(t), dead units, implicit sparsity; random+shedding vs GMP vs gradual GMP.",
-        swept=[model("lenet300-100", "lenet300-100, mlp7-relu or lenet5-relu."),
+        swept=[model("lenet300-100", "lenet300-100, mlp7-relu, lenet5-relu or conv4-mnist (BatchNorm)."),
                Sweepable("--fraction", "fraction", float, 0.2, show_default=True, type=float,
                          help="The small random prune of the cascade, in (0, 0.5]."),
                epochs(10, 1, "Fine-tuning epochs."),
                Sweepable("--steps", "steps", int, 5, show_default=True, type=click.IntRange(min=1),
-                         help="Prune steps of gradual GMP.")],
+                         help="Prune steps of every pruning route (the cubic schedule of gradual GMP)."),
+               Sweepable("--shed-lr", "shed_lr", float, 0.1, show_default=True, type=float,
+                         help="LR of the shedding arm (the small-LR arms use a hundredth) and of the routes' rounds."),
+               Sweepable("--shed-wd", "shed_wd", float, 5e-4, show_default=True, type=float,
+                         help="Weight decay of the shedding arm and of the routes' rounds.")],
         options=[
             click.option("--dataset", default="mnist", show_default=True, help="mnist or synthetic."),
             click.option("--sparsities", default="0.8,0.9,0.95", show_default=True, help="Final sparsities of the pruning routes."),
+            click.option("--round-epochs", default=1, show_default=True, type=int,
+                         help="Epochs after each prune step of the routes (all but the last)."),
+            click.option("--map", is_flag=True, help="Run the phase map (LR × weight decay × fraction × epochs) instead."),
+            click.option("--map-lrs", default=None, help="The map's LRs, comma-separated (default: the model's, see docs)."),
+            click.option("--map-wds", default=None, help="The map's weight decays, comma-separated."),
+            click.option("--map-fractions", default=None, help="The map's pruned fractions, comma-separated."),
+            click.option("--map-epochs", default=None, type=int, help="The map's fine-tuning epochs (σ read after each)."),
             SEEDS,
             probe(1000, "Images for JSV and dead units."), synthetic(200)],
-        configure=lambda o: dict(o, sparsities=split_list(o["sparsities"], float, "--sparsities"))),
+        configure=lambda o: dict(o, sparsities=split_list(o["sparsities"], float, "--sparsities"),
+                                 **{k: None if o[k] is None else split_list(o[k], float, "--" + k.replace("_", "-"))
+                                    for k in ("map_lrs", "map_wds", "map_fractions")})),
 }
 
 

@@ -10,6 +10,11 @@ remaining weights to (near) zero. The paper published no code; these operational
                      whose ReLU output is 0 on every sample and position (`dead_units`)
     implicit sparsity  accuracy after also hard-pruning every shed weight (`implicit_sparsity`): unchanged when
                      the shed weights really are dead weight
+    BN-dead channel  a BatchNorm channel whose scale |γ| < τ_γ = κ · median |γ(t₀)| over every BN scale
+                     (`bn_dead_channels`): the channel's output is then (nearly) its constant shift β
+    relative σ       σ against each layer's own κ · median |θ_ℓ(t)| at time t (`relative_shed_fraction`): a
+                     BatchNorm network's convolutions are scale-free, so weight decay shrinks a whole layer
+                     without changing what it computes; the relative σ counts only weights small *within* it
 
 Mechanism: under SGD with weight decay λ (no momentum), a weight whose loss gradient is 0 follows
 θ ← θ − ηλθ, so θ(t) = (1 − ηλ)^t θ(0); a unit with no inputs (or a dead ReLU) gives its outgoing weights a zero
@@ -43,6 +48,49 @@ def shed_fraction(model, tau):
     counts = to_numpy(counts).astype(np.int64)
     out = {name: (int(s) / int(n) if n else 0.0) for name, (s, n) in zip(weights, counts)}
     out["overall"] = int(counts[:, 0].sum()) / max(int(counts[:, 1].sum()), 1)
+    return out
+
+
+def relative_shed_fraction(model, kappa=KAPPAS[0]):
+    """{weight name: fraction of its unpruned weights with |θ| < κ · (that layer's median unpruned |θ| now),
+    "overall": the same counts summed over layers}: σ with a scale-free τ (see the module docstring)."""
+    kappa = check_number(kappa, "kappa", low=0, low_open=True)
+    out, shed, total = {}, 0, 0
+    for name, p in prunable(model, require=True).items():
+        w = np.abs(to_numpy(p.data))[to_numpy(_unpruned(p))]
+        n = int((w < kappa * np.median(w)).sum()) if w.size else 0
+        out[name], shed, total = (n / w.size if w.size else 0.0), shed + n, total + w.size
+    out["overall"] = shed / max(total, 1)
+    return out
+
+
+def bn_scales(model):
+    """{BatchNorm module name: its scales |γ| as a host float64 array}, in forward order ({} without BN)."""
+    from .nn import BatchNorm1d, BatchNorm2d
+    return {name: np.abs(to_numpy(m.weight.data)).astype(np.float64) for name, m in model.named_modules()
+            if isinstance(m, (BatchNorm1d, BatchNorm2d))}
+
+
+def bn_threshold(model, kappa=KAPPAS[0]):
+    """τ_γ = κ · median |γ| over every BatchNorm scale of the model now (None without BatchNorm)."""
+    scales = bn_scales(model)
+    return None if not scales else float(kappa * np.median(np.concatenate(list(scales.values()))))
+
+
+def bn_dead_channels(model, tau):
+    """{BatchNorm module name: sorted channel indices with |γ| < tau}."""
+    tau = check_number(tau, "tau", low=0)
+    return {name: np.flatnonzero(g < tau).tolist() for name, g in bn_scales(model).items()}
+
+
+def first_to_shed(rows, label, level):
+    """{weight name: the first epoch (1-based) whose σ_ℓ at τ `label` reaches `level`, or None}, from the epoch
+    rows of `ShedMonitor` (each with row["shed"][label][layer]): which layers shed first."""
+    out = {}
+    for row in rows:
+        for name, v in row["shed"][label].items():
+            if name != "overall" and out.get(name) is None:
+                out[name] = row["epoch"] + 1 if v >= level else None
     return out
 
 
@@ -134,11 +182,13 @@ class ShedMonitor:
     """A `fit` callback: σ(t) for each τ (overall and per layer) every `every` steps during the first
     `early_epochs` epochs and after every epoch; dead units by weights (at the first τ) and by activations on the
     probe batch after every epoch. `self.trace` holds [(t in epochs, {label: σ overall})]; each epoch's row gains
-    `shed` ({label: {layer: σ}}), `dead_by_weights`, `dead_by_activations` (counts per layer) and `dead_total`."""
+    `shed` ({label: {layer: σ}}), `dead_by_weights`, `dead_by_activations` (counts per layer), `dead_total`,
+    `shed_relative` (`relative_shed_fraction`, κ = 1e-2) and, given `bn_tau`, `dead_bn` (BN-dead channels per BN
+    layer)."""
 
-    def __init__(self, taus, probe=None, every=50, early_epochs=2, steps_per_epoch=None):
+    def __init__(self, taus, probe=None, every=50, early_epochs=2, steps_per_epoch=None, bn_tau=None):
         self.taus, self.probe, self.every, self.early = dict(taus), probe, every, early_epochs
-        self.steps_per_epoch, self.step, self.trace = steps_per_epoch, 0, []
+        self.steps_per_epoch, self.step, self.trace, self.bn_tau = steps_per_epoch, 0, [], bn_tau
 
     def on_start(self, model, history):
         self.trace.append((0.0, {k: shed_fraction(model, t)["overall"] for k, t in self.taus.items()}))
@@ -157,4 +207,7 @@ class ShedMonitor:
         by_a = dead_units(model, self.probe) if self.probe is not None else {}
         row.update(shed=shed, dead_by_weights={k: len(v) for k, v in by_w.items()},
                    dead_by_activations={k: len(v) for k, v in by_a.items()},
-                   dead_total=sum(len(v) for v in (by_a or by_w).values()))
+                   dead_total=sum(len(v) for v in (by_a or by_w).values()),
+                   shed_relative=relative_shed_fraction(model))
+        if self.bn_tau is not None:
+            row["dead_bn"] = {k: len(v) for k, v in bn_dead_channels(model, self.bn_tau).items()}

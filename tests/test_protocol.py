@@ -39,7 +39,7 @@ OLD_FOLDERS = {
             {"dense-44373c3d7a91", "collapse-ce3ca26ce11f", "mask-c7220837931f", "train-42806d744ca1"}),
     "retrain": (retrain, dict(epochs=4), {"dense-c34931da855d", "retrain-405299be53e2"}),
     "shedding": (shedding, dict(epochs=2, sparsities=[0.9], steps=2),
-                 {"dense-c567205798ea", "cascade-6593d4c8d3c7", "route-37abd0d6ae62"}),
+                 {"dense-c567205798ea", "cascade-6593d4c8d3c7"}),
 }
 
 
@@ -49,6 +49,13 @@ def test_the_studies_find_the_folders_of_results_computed_before_the_change(name
     _, cells = study.grid(study.configure(**options))
     names = {os.path.basename(c.folder("out", "cache")) for c in cells}
     assert old <= names
+
+
+def test_shedding_route_cells_of_the_old_protocol_get_new_folders():
+    # issue 21 put every route on the same prune steps and epochs: a route computed before is never reused
+    _, cells = shedding.grid(shedding.configure(**OLD_FOLDERS["shedding"][1]))
+    names = {os.path.basename(c.folder("out", "cache")) for c in cells}
+    assert "route-37abd0d6ae62" not in names and any(n.startswith("route_steps-") for n in names)
 
 
 # GraSP's cells of that pai run, computed with the finite-difference H g that issue 19 replaced: never reused.

@@ -124,5 +124,92 @@ def test_shedding_study_end_to_end_on_synthetic(tmp_path, device):
     claims = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
     assert len(claims) == 3 and all("**held**" in c or "**not held**" in c for c in claims)
     assert "## The decay law" in text and "| large | never | never |" in text     # no weight decay: never
+    assert len({r["epochs_before_final"] for r in rows}) == 1 and rows[0]["epochs_before_final"] == "1"   # equal epochs
+    assert "4. Gradual GMP picks up shed weights" in text and "## Per layer" in text
+    with open(os.path.join(out, "layers.csv")) as f:
+        layers = list(csv.DictReader(f))
+    assert {r["layer"] for r in layers} == {"layers.0.weight", "layers.2.weight", "layers.4.weight"}
     for fig in ("shedding.png", "acc_vs_sparsity.png", "jsv_vs_epoch.png"):
         assert os.path.getsize(os.path.join(out, fig)) > 1000
+
+
+def test_bn_dead_channels_and_their_threshold_on_a_constructed_batchnorm_net(device):
+    model = to_device(build("conv4-mnist", seed=0), device)
+    bns = [m for _, m in model.named_modules() if type(m).__name__ == "BatchNorm2d"]
+    assert len(bns) == 4                                              # BatchNorm after every convolution
+    gammas = np.linspace(0.5, 2.0, 32).astype(np.float32)
+    gammas[[3, 7]] = [1e-4, -2e-4]                                    # |γ| counts: a negative tiny scale is dead too
+    bns[0].weight.data = to_device(gammas, device)
+    all_scales = np.concatenate([gammas] + [np.ones(m.num_features) for m in bns[1:]])
+    assert shedding.bn_threshold(model) == pytest.approx(0.01 * np.median(np.abs(all_scales)))
+    dead = shedding.bn_dead_channels(model, 1e-3)
+    assert list(dead.values()) == [[3, 7], [], [], []]
+    monitor = shedding.ShedMonitor({"kappa=0.01": 1e-6}, bn_tau=1e-3)
+    row = {"epoch": 0}
+    monitor.on_epoch_end(model, row)
+    assert list(row["dead_bn"].values()) == [2, 0, 0, 0]
+    assert shedding.bn_threshold(to_device(build("lenet300-100"), device)) is None    # no BatchNorm: none
+
+
+def test_relative_shed_fraction_is_scale_free_while_the_fixed_tau_is_not(device):
+    model = to_device(mlp([[[0.001, 0.5, 0.2, -0.3]], [[1.0, 0.002, 0.9, 0.8]]]), device)
+    fixed = shedding.shed_fraction(model, 0.01)
+    rel = shedding.relative_shed_fraction(model, 0.01)
+    # layer 0: median 0.25, 0.001 < 0.0025; layer 2: median 0.85, 0.002 < 0.0085
+    assert rel["layers.0.weight"] == 0.25 and rel["layers.2.weight"] == 0.25 and rel["overall"] == 0.25
+    assert fixed["layers.0.weight"] == 0.25
+    prunable(model)["layers.0.weight"].data *= 1e-3                   # weight decay shrinking a whole layer
+    assert shedding.shed_fraction(model, 0.01)["layers.0.weight"] == 1.0
+    assert shedding.relative_shed_fraction(model, 0.01)["layers.0.weight"] == 0.25
+
+
+def test_first_to_shed_names_the_first_epoch_each_layer_reaches_the_level():
+    rows = [{"epoch": e, "shed": {"k": {"a": a, "b": b, "overall": 0}}}
+            for e, (a, b) in enumerate([(0.0, 0.05), (0.2, 0.05), (0.05, 0.3), (0.3, 0.4)])]
+    assert shedding.first_to_shed(rows, "k", 0.1) == {"a": 2, "b": 3}
+    assert shedding.first_to_shed(rows, "k", 0.5) == {"a": None, "b": None}
+
+
+def test_gradual_gmp_step_counts_the_removed_weights_that_were_already_shed(device):
+    from minidi.experiments.shedding.cells import gmp_step
+    model = to_device(mlp([[[0.001, 0.5, 0.002, 0.6, 0.003, 0.7]]]), device)
+    removed, picked, shed_before = gmp_step(model, 0.5, 0.0025)     # removes 0.001, 0.002, 0.003; two were shed
+    assert (removed, picked, shed_before) == (3, 2, 2)
+    np.testing.assert_array_equal(to_numpy(prunable(model)["layers.0.weight"].mask), [[0, 1, 0, 1, 0, 1]])
+
+
+def test_map_points_run_seed_0_everywhere_and_later_seeds_at_the_corners():
+    from minidi.experiments import shedding as study
+    c = study.configure(dataset="synthetic", seeds=3, map=True, map_lrs=[0.01, 0.03, 0.1], map_wds=[0, 1e-3],
+                        map_fractions=[0.05, 0.1, 0.2], map_epochs=2)
+    points = study.spec.map_points(c)
+    assert len([p for p in points if p[3] == 0]) == 3 * 2 * 3
+    later = {(lr, wd, f) for lr, wd, f, s in points if s > 0}
+    assert later == {(lr, wd, f) for lr in (0.01, 0.1) for wd in (0, 1e-3) for f in (0.05, 0.2)}
+    assert len(points) == 18 + 2 * 8
+    groups, cells = study.grid(c)
+    default_groups, _ = study.grid(study.configure(dataset="synthetic", seeds=3))
+    # the map and the default study share their dense models (same hashes: one cached model per seed)
+    assert [d.key for d in groups["dense"]] == [d.key for d in default_groups["dense"]]
+    assert len({cell.key for cell in groups["map"].values()}) == len(points)
+
+
+def test_shedding_map_end_to_end_on_synthetic_reuses_dense_cells(tmp_path, device):
+    cache = str(tmp_path / "c")
+    args = ["shedding", "--device", device, "--dataset", "synthetic", "--synthetic-samples", "300", "--map",
+            "--map-lrs", "0.1", "--map-wds", "0,0.05", "--map-epochs", "3", "--seeds", "2", "--probe", "20",
+            "--cache", cache]
+    r = CliRunner().invoke(main, args + ["--map-fractions", "0.1,0.2", "--out", str(tmp_path / "a"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    out = str(tmp_path / "a")
+    with open(os.path.join(out, "map.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == (4 + 4) * 3                                  # 4 points, all corners: 2 seeds; 3 epochs each
+    text = open(os.path.join(out, "report.md")).read()
+    claims = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
+    assert len(claims) == 3 and all("**held**" in c or "**not held**" in c for c in claims)
+    assert "| 0.1 | 0 |" in text and "never |" in text               # wd 0: the decay law never sheds
+    assert os.path.getsize(os.path.join(out, "phase_map.png")) > 1000
+    r = CliRunner().invoke(main, args + ["--map-fractions", "0.3", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 0, r.output
+    assert "2 already done" in r.output                              # both dense models came from the cache

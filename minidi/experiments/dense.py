@@ -3,8 +3,9 @@ runs (SGD with momentum and weight decay over a schedule, checkpointed every epo
 
 The cells (shared: they live in the cache, so every study that needs the same dense model reuses it):
     pretrain_cell   the core study's pretraining: the paper's recipe, its epoch table scaled to `epochs`
-    recipe_cell     a recipe given in full (text LR schedule, optional augmentation), JSV at init and every
-                    epoch: the pruning-at-init and weight-shedding studies
+    recipe_cell     a recipe given in full (text LR schedule, optional augmentation, optionally the first
+                    `train_samples`/`test_samples` images only), JSV at init and every epoch: the
+                    pruning-at-init and weight-shedding studies
     stepped_cell    LR 0.1 ×0.1 at E/2 and 3E/4 (`schedules.dense_step`), JSV every epoch, and the weights of the
                     epochs that weight rewinding needs (rewind-<k>.npz): the retraining study
 Each keeps the kind its results were first stored under (`grid.stored_as`), so old result folders are found.
@@ -19,7 +20,7 @@ from ..schedule_text import parse_schedule
 from ..schedules import EpochTable, dense_step
 from ..spectrum import JSVMonitor
 from ..train import fit, summarize
-from .studydata import build_model, study_data
+from .studydata import build_model, study_data, subset
 
 PAPER_TABLE = "0:0.01,30:0.001,60:0.0001"     # the dense recipe and the LR-0.01 finetuning arm, over 90 epochs
 PRETRAIN_DEFAULTS = dict(dataset="mnist", batch_size=100, momentum=0.9, weight_decay=1e-4)
@@ -100,7 +101,7 @@ def jsv_at_start(monitor, folder):
 def recipe_cell(config, folder, deps, context):
     """The dense model trained with the recipe from init seed s, the JSV at init and after every epoch."""
     c = config
-    data = study_data(c, context)
+    data = subset(study_data(c, context), c.get("train_samples"), c.get("test_samples"))
     monitor = JSVMonitor(data["train"][0][:c["probe"]])
     history = train_dense(build_model(c, context), parse_schedule(c["lr"], c["epochs"]), data, c["epochs"],
                           c["batch_size"], c["momentum"], c["weight_decay"], c["seed"], folder, c["augment"],

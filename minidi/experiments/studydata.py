@@ -32,6 +32,19 @@ def study_data(c, context):
     return {k: (to_device(x, device), to_device(y, device)) for k, (x, y) in raw.items()}
 
 
+def subset(data, train_samples=None, test_samples=None):
+    """The first `train_samples` training and `test_samples` test images (None: all): a cheaper study on a
+    fixed part of the dataset, the same part on every run (no copy: views of the arrays on the device)."""
+    out = dict(data)
+    for split, n in (("train", train_samples), ("test", test_samples)):
+        if n is not None:
+            x, y = data[split]
+            if n > len(y):
+                raise MinidiError(f"{split} subset of {n} images is larger than the {split} set ({len(y)})")
+            out[split] = (x[:n], y[:n])
+    return out
+
+
 def build_model(c, context, seed=None):
     """The preset `c["model"]` drawn with `seed` (default: `c["seed"]`), on the context's device."""
     return to_device(models.build(c["model"], seed=c["seed"] if seed is None else seed), context.get("device", "cpu"))

@@ -18,6 +18,7 @@ PRESETS = {
     "lenet5-linear": dict(builder=lenet5, act="linear"),
     "lenet5-relu": dict(builder=lenet5, act="relu"),
     "conv4": dict(builder=conv4),
+    "conv4-mnist": dict(builder=conv4, in_channels=1),           # the same net on 1×32×32 MNIST (shedding study)
     "vgg11": dict(builder=vgg, depth=11),
     "vgg16": dict(builder=vgg, depth=16),
     "vgg19": dict(builder=vgg, depth=19),
@@ -28,7 +29,7 @@ PRESETS = {
 
 # The input each preset expects: (channels, side) of an image, or None for a flat MNIST vector of side².
 INPUT = {"mlp7-linear": (None, 32), "mlp7-relu": (None, 32), "lenet300-100": (None, 28),
-         "lenet5-linear": (1, 32), "lenet5-relu": (1, 32), "conv4": (3, 32),
+         "lenet5-linear": (1, 32), "lenet5-relu": (1, 32), "conv4": (3, 32), "conv4-mnist": (1, 32),
          "vgg11": (3, 32), "vgg16": (3, 32), "vgg19": (3, 32), "resnet20": (3, 32), "resnet32": (3, 32),
          "resnet56": (3, 32)}
 

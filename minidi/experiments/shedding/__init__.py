@@ -8,23 +8,25 @@ The grid (`minidi.grid`), per replicate s:
     cascade  random global prune of `fraction` of the weights, then F epochs of fine-tuning at a large (0.1) or
              small (0.001) constant LR, SGD momentum 0.9, weight decay 5e-4 or 0: σ(t) for every τ (ten times per
              epoch in the first two epochs, then every epoch), dead units, JSV, the implicit-sparsity check;
-    route    one pruning route to a final sparsity: one-shot GMP; gradual GMP (cubic, `steps` prune steps, one
-             epoch at LR 0.1 after each but the last); iterative random pruning with shedding (prune 20% of the
-             remaining weights at random, one epoch at LR 0.1, hard-prune the shed weights, repeat until the target,
-             never past it), with weight decay 5e-4 (shedding) or 0 (suppressed). Every route ends with the same
-             F epochs of fine-tuning, cosine from 0.1 to 0, weight decay 5e-4.
-The three parts: spec.py (arms, routes, defaults, validation, the grid), cells.py, report.py.
+    route    one pruning route to a final sparsity in `steps` prune steps on the cubic schedule, `round_epochs`
+             at (shed_lr, shed_wd) after each step but the last: one-shot GMP (all at step 1); gradual GMP (and
+             the share of each step's removed weights already shed); random pruning that first hard-prunes the
+             shed weights at each step (random-shed), or the same with weight decay 0 (random-noshed). Every
+             route ends with the same F epochs of fine-tuning, cosine from 0.1 to 0, weight decay 5e-4.
+    map      (with `map=True`, instead of cascade and route) the phase map: one constant-LR fine-tuning run
+             per LR × weight decay × pruned fraction, σ per layer, dead units and BN-dead channels every epoch.
+The parts: spec.py (arms, routes, defaults, validation, the grids), cells.py, report.py, mapreport.py.
 """
 from . import cells, report, spec
 from .report import write_report
-from .spec import configure, point_name
+from .spec import ADDED, configure, point_name
 from .spec import grid_of as grid
 
 NAME = "shedding"
 
 
 def warnings(summary):
-    return summary["disconnections"]
+    return summary.get("disconnections", [])
 
 
 def run(out_dir="results/shedding", device=None, data_dir=None, resume=False, quiet=False, cache=None, workers=None,
@@ -36,4 +38,4 @@ def run(out_dir="results/shedding", device=None, data_dir=None, resume=False, qu
                       rerun=rerun)
 
 
-__all__ = ["NAME", "configure", "grid", "point_name", "write_report", "warnings", "run", "cells", "report", "spec"]
+__all__ = ["NAME", "ADDED", "configure", "grid", "point_name", "write_report", "warnings", "run", "cells", "report", "spec"]

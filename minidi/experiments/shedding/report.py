@@ -1,21 +1,29 @@
-"""The weight-shedding study's report: summary.json, cascade.csv, routes.csv, report.md (claims computed),
-figures. "Many times" is ≥ 3× the pruned fraction, "much smaller" ≤ 1/3 of the large-LR + weight-decay arm's σ,
-"approaches GMP" within max(tol, 1 point) and "clearly below" more than that (tol as in the pai study)."""
+"""The weight-shedding study's report: summary.json, cascade.csv, layers.csv, routes.csv, report.md (claims
+computed), figures. "Many times" is ≥ 3× the pruned fraction, "much smaller" ≤ 1/3 of the shedding arm's σ,
+"approaches GMP" within max(tol, 1 point) and "clearly below" more than that (tol as in the pai study); GMP
+"picks up" shed weights when the share of gradual GMP's removed weights that were already shed is larger than
+the share of shed weights among those it could remove. The phase map's report: `mapreport.py`."""
 import os
 
 import numpy as np
 
-from ... import decay, grid
+from ... import decay, grid, shedding
 from ...files import write_csv, write_json, write_text
 from ...plots import plt, save
 from ..stats import mean_std, tolerance, verdict
-from .cells import ARMS, ROUTES
+from .cells import ARM_NAMES, ROUTES, arms
 
 TAU = "kappa=0.01"
+FINAL_WD_TEXT = "5e-4"
+SHED_LEVEL = 0.1          # "a layer has shed" once σ_ℓ (κ = 1e-2) reaches 10 % of its unpruned weights
 
 
 def write_report(out_dir, config, groups, folders, seconds, device=None):
     c = config
+    if c.get("map"):
+        from .mapreport import write_map_report
+        return write_map_report(out_dir, c, groups, folders, seconds)
+    ARMS = arms(c["shed_lr"], c["shed_wd"])
     res = lambda cell: grid.result_of(cell, folders)  # noqa: E731
     cascade = {key: res(cell) for key, cell in groups["cascade"].items()}
     routes = {key: res(cell) for key, cell in groups["route"].items()}
@@ -29,12 +37,20 @@ def write_report(out_dir, config, groups, folders, seconds, device=None):
     summary = dict(config=c, seconds=seconds, sigma_end=sigma_end, dead=dead, disconnections=disconnections,
                    accuracy={f"{r}|{sp}": v for (r, sp), v in acc.items()},
                    implicit={f"{arm}|{s}": r["implicit"] for (arm, s), r in cascade.items()})
-    summary["claims"] = claims(c, cascade, sigma_end, dead, acc)
+    pickup = gmp_pickup(c, routes)
+    summary["gmp_pickup"] = {f"{sp:g}": v for sp, v in pickup.items()}
+    summary["layers"] = layer_rows(c, cascade)
+    summary["claims"] = claims(c, cascade, sigma_end, dead, acc, pickup)
     write_json(os.path.join(out_dir, "summary.json"), summary)
     write_csv(os.path.join(out_dir, "cascade.csv"), [
         {"arm": arm, "seed": s, "epoch": h["epoch"] + 1, "test_acc": h["test_acc"], "jsv_mean": h["jsv_mean"],
          "dead_total": h["dead_total"], **{f"sigma_{k}": v["overall"] for k, v in h["shed"].items()}}
         for (arm, s), r in cascade.items() for h in r["history"]])
+    write_csv(os.path.join(out_dir, "layers.csv"), [
+        {"arm": arm, "seed": s, "epoch": h["epoch"] + 1, "layer": name,
+         **{f"sigma_{k}": h["shed"][k][name] for k in h["shed"]}, "sigma_relative": h["shed_relative"][name],
+         "dead_by_weights": h["dead_by_weights"][name], "dead_by_activations": h["dead_by_activations"].get(name, "")}
+        for (arm, s), r in cascade.items() for h in r["history"] for name in h["dead_by_weights"]])
     write_csv(os.path.join(out_dir, "routes.csv"), [
         {"route": r["route"], "sparsity": r["sparsity"], "seed": s, "final_test_acc": r["final_test_acc"],
          "acc_after_pruning": r["acc_after_pruning"], "epochs_before_final": r["epochs_before_final"],
@@ -44,15 +60,52 @@ def write_report(out_dir, config, groups, folders, seconds, device=None):
     return summary
 
 
-def claims(c, cascade, sigma_end, dead, acc):
+def gmp_pickup(c, routes):
+    """{final sparsity: (share of gradual GMP's removed weights, steps 2 … n, that were already shed, share of shed
+    weights among the kept ones before those steps)}, pooled over steps and seeds (τ = 0.01·median)."""
+    out = {}
+    for sp in c["sparsities"]:
+        rows = [row for s in range(c["seeds"]) for row in routes[("gradual", sp, s)]["log"][1:]]
+        removed, picked = sum(r["removed"] for r in rows), sum(r["already_shed"] for r in rows)
+        shed, kept = sum(r["shed_before"] for r in rows), sum(r["kept_before"] for r in rows)
+        out[sp] = (picked / removed if removed else 0.0, shed / kept if kept else 0.0)
+    return out
+
+
+def layer_rows(c, cascade):
+    """Per layer, for each arm (mean over seeds): σ_ℓ at the end for each τ, relative σ, dead units by weights and
+    by activations at the first and the last epoch, BN-dead channels at the end, and the first epoch σ_ℓ ≥ 10 %."""
+    out = []
+    for arm in arms(c["shed_lr"], c["shed_wd"]):
+        rs = [cascade[(arm, s)] for s in range(c["seeds"])]
+        first = [shedding.first_to_shed(r["history"], TAU, SHED_LEVEL) for r in rs]
+        for name in rs[0]["history"][0]["dead_by_weights"]:
+            end = lambda key: float(np.mean([r["history"][-1][key][name] for r in rs]))  # noqa: E731
+            out.append({"arm": arm, "layer": name,
+                        **{f"sigma_{k}": float(np.mean([r["history"][-1]["shed"][k][name] for r in rs]))
+                           for k in rs[0]["taus"]},
+                        "sigma_relative": end("shed_relative"),
+                        "dead_w": [float(np.mean([r["history"][i]["dead_by_weights"][name] for r in rs])) for i in (0, -1)],
+                        "dead_a": [float(np.mean([r["history"][i]["dead_by_activations"].get(name, 0) for r in rs]))
+                                   for i in (0, -1)],
+                        "first_shed": [f[name] for f in first]})
+        for name in rs[0]["history"][-1].get("dead_bn", {}):
+            out.append({"arm": arm, "layer": name, "bn_dead": float(np.mean([r["history"][-1]["dead_bn"][name] for r in rs])),
+                        "bn_dead_first": float(np.mean([r["history"][0]["dead_bn"][name] for r in rs]))})
+    return out
+
+
+def claims(c, cascade, sigma_end, dead, acc, pickup):
     f = c["fraction"]
     m = {arm: float(np.mean(v)) for arm, v in sigma_end.items()}
     rising = [d[-1] > d[0] for d in dead["large+wd"]]
     many = m["large+wd"] >= 3 * f
     smaller = m["large"] <= m["large+wd"] / 3 and m["small+wd"] <= m["large+wd"] / 3
-    lines = [f"1. After a random prune of {f:g} and fine-tuning at LR 0.1 with weight decay 5e-4, σ (τ = 0.01·median) "
-             f"rises to many times the pruned fraction with rising dead units, and stays much smaller without weight "
-             f"decay or at LR 0.001: {verdict(many and all(rising) and smaller)} (σ at the end: " + ", ".join(
+    small = arms(c["shed_lr"], c["shed_wd"])["small"][0]
+    lines = [f"1. After a random prune of {f:g} and {c['epochs']} epochs of fine-tuning at LR {c['shed_lr']:g} with weight "
+             f"decay {c['shed_wd']:g}, σ (τ = 0.01·median) rises to many times the pruned fraction with rising dead "
+             f"units, and stays much smaller without weight decay or at LR {small:g}: "
+             f"{verdict(many and all(rising) and smaller)} (σ at the end: " + ", ".join(
                  f"{arm} {v:.3f}" for arm, v in m.items()) + f"; {m['large+wd'] / f:.2f}× the pruned fraction; dead units "
              f"first → last epoch: " + ", ".join(f"{d[0]}→{d[-1]}" for d in dead["large+wd"]) + ")."]
     parts, approach, below = [], [], []
@@ -65,20 +118,26 @@ def claims(c, cascade, sigma_end, dead, acc):
                      f"{mean_std(rs)[0]:.4f}, random without weight decay {mean_std(rn)[0]:.4f}")
     lines.append(f"2. Random pruning with shedding approaches GMP at every final sparsity, and stays clearly below it "
                  f"with shedding suppressed at the highest: {verdict(all(approach) and below[-1])} ({'; '.join(parts)}).")
-    n_dead = {arm: int(np.mean([d[-1] for d in dead[arm]])) for arm in ARMS}
+    n_dead = {arm: int(np.mean([d[-1] for d in dead[arm]])) for arm in dead}
     layers = sorted({name for r in cascade.values() for name in r["disconnected"][TAU]})
     lines.append(f"3. Shedding disconnects whole units or layers, detected and reported: {verdict(n_dead['large+wd'] > 0)} "
                  f"(dead units at the end, mean over seeds: " + ", ".join(f"{a} {n}" for a, n in n_dead.items())
                  + f"; layers disconnected once shed weights are removed: {', '.join(layers) or 'none'}).")
+    share = {sp: v for sp, v in pickup.items()}
+    lines.append(f"4. Gradual GMP picks up shed weights: the share of each step's removed weights that were already "
+                 f"shed exceeds the shed share of the weights it could remove, at every final sparsity: "
+                 f"{verdict(all(p > q for p, q in share.values()))} (" + "; ".join(
+                     f"{sp:g}: {p:.3f} of the removed were shed vs {q:.3f} of the kept" for sp, (p, q) in share.items())
+                 + f"; steps 2 … {c['steps']}, τ = 0.01·median).")
     return lines
 
 
 def time_to_shed(c, cascade, arm):
     """{τ label: epochs a weight of median size with zero loss gradient needs to fall below τ (None: never)} under
     the arm's SGD (momentum 0.9, batch 128), from the decay law (`minidi.decay`)."""
-    lr, wd = ARMS[arm]
-    n_train = 60000 if c["dataset"] == "mnist" else c["synthetic_samples"]
-    steps = -(-n_train // 128)
+    lr, wd = arms(c["shed_lr"], c["shed_wd"])[arm]
+    n_train = c.get("train_samples") or (60000 if c["dataset"] == "mnist" else c["synthetic_samples"])
+    steps = -(-n_train // c.get("batch_size", 128))
     taus = cascade[(arm, 0)]["taus"]
     median = taus["kappa=0.01"] / 1e-2
     return {k: (decay.epochs_to_fall(t / median, lr, 0.9, wd, steps) if 0 < t < median else None)
@@ -92,7 +151,7 @@ def decay_lines(c, cascade):
              f"(`minidi.decay`). Epochs it needs to fall below each τ, from the median weight size, against this "
              f"run's {c['epochs']} epochs of fine-tuning:", "",
              "| cascade arm | κ = 1e-2 | κ = 1e-3 | prune τ | long enough for κ = 1e-2 |", "|---|---|---|---|---|"]
-    for arm in ARMS:
+    for arm in arms(c["shed_lr"], c["shed_wd"]):
         t = time_to_shed(c, cascade, arm)
         fmt = lambda v: "never" if v is None else f"{v:.1f}"  # noqa: E731
         enough = t["kappa=0.01"] is not None and t["kappa=0.01"] <= c["epochs"]
@@ -101,14 +160,49 @@ def decay_lines(c, cascade):
     return lines
 
 
+def route_lines(c, summary):
+    epochs = (c["steps"] - 1) * c["round_epochs"]
+    return ["", f"Every route: {c['steps']} prune steps on the cubic schedule, {c['round_epochs']} epoch(s) at LR "
+            f"{c['shed_lr']:g} (weight decay {c['shed_wd']:g}; random-noshed 0) after each but the last ({epochs} "
+            f"epochs; one-shot GMP prunes at the first step and trains the same epochs), then {c['epochs']} epochs "
+            f"cosine from 0.1, weight decay {FINAL_WD_TEXT}.", "",
+            "| final sparsity | gradual GMP's removed weights already shed (steps 2 … n) | shed share of the kept "
+            "before those steps |", "|---|---|---|"] + [
+        f"| {sp} | {p:.4f} | {q:.4f} |" for sp, (p, q) in summary["gmp_pickup"].items()]
+
+
+def layer_lines(c, rows):
+    taus = [k[len("sigma_"):] for k in rows[0] if k.startswith("sigma_") and k != "sigma_relative"]
+    lines = ["", "## Per layer (mean over seeds)", "",
+             f"σ_ℓ at the end for every τ, the relative σ (κ = 1e-2 of the layer's own median now), dead units "
+             f"first → last epoch, and the first epoch σ_ℓ (κ = 1e-2) reached {SHED_LEVEL:g} (per seed; – never):", "",
+             "| arm | layer | " + " | ".join(f"σ_ℓ {t}" for t in taus) + " | relative σ | dead by weights | "
+             "dead by activations | first epoch σ_ℓ ≥ 0.1 |", "|---|---|" + "---|" * (len(taus) + 4)]
+    for r in rows:
+        if "bn_dead" in r:
+            continue
+        first = ", ".join("–" if e is None else str(e) for e in r["first_shed"])
+        lines.append(f"| {r['arm']} | {r['layer']} | " + " | ".join(f"{r['sigma_' + t]:.4f}" for t in taus)
+                     + f" | {r['sigma_relative']:.4f} | {r['dead_w'][0]:g} → {r['dead_w'][1]:g} | "
+                     f"{r['dead_a'][0]:g} → {r['dead_a'][1]:g} | {first} |")
+    bn = [r for r in rows if "bn_dead" in r]
+    if bn:
+        lines += ["", "BatchNorm channels with |γ| < τ_γ = 0.01 · median |γ(t₀)| (first → last epoch):", "",
+                  "| arm | BN layer | BN-dead channels |", "|---|---|---|"]
+        lines += [f"| {r['arm']} | {r['layer']} | {r['bn_dead_first']:g} → {r['bn_dead']:g} |" for r in bn]
+    return lines
+
+
 def report(c, summary, cascade, acc, figures):
     lines = [f"# Cascade weight shedding: {c['model']} on {c['dataset']}", "",
              f"{c['seeds']} replicate(s); random prune of {c['fraction']:g}, then {c['epochs']} epochs of fine-tuning "
-             f"(SGD momentum 0.9); routes to {', '.join(f'{s:g}' for s in c['sparsities'])} sparsity, gradual GMP in "
+             f"(SGD momentum 0.9, batch {c.get('batch_size', 128)}"
+             + (f", the first {c['train_samples']} training and {c['test_samples']} test images" if c.get("train_samples") else "")
+             + "); routes to {', '.join(f'{s:g}' for s in c['sparsities'])} sparsity, gradual GMP in "
              f"{c['steps']} steps; wall time {summary['seconds']['wall']:.0f} s (this invocation), cells' compute time {summary['seconds']['compute']:.0f} s. τ = 0.01 · median |θ(t₀)| unless named.", "",
              "| cascade arm | σ end (κ=1e-2) | σ end (κ=1e-3) | σ end (prune τ) | dead units end | test acc | "
              "acc with shed removed |", "|---|---|---|---|---|---|---|"]
-    for arm in ARMS:
+    for arm in ARM_NAMES:
         rs = [cascade[(arm, s)] for s in range(c["seeds"])]
         cell = lambda vals: "{:.4f} ± {:.4f}".format(*mean_std(vals))  # noqa: E731
         lines.append(f"| {arm} | " + " | ".join(cell([r["history"][-1]["shed"][k]["overall"] for r in rs])
@@ -120,6 +214,8 @@ def report(c, summary, cascade, acc, figures):
     for route in ROUTES:
         lines.append(f"| {route} | " + " | ".join("{:.4f} ± {:.4f}".format(*mean_std(acc[(route, s)]))
                                                   for s in c["sparsities"]) + " |")
+    lines += route_lines(c, summary)
+    lines += layer_lines(c, summary["layers"])
     lines += decay_lines(c, cascade)
     lines += ["", "## Claims (computed from this run)", ""] + summary["claims"]
     if summary["disconnections"]:
@@ -131,7 +227,7 @@ def report(c, summary, cascade, acc, figures):
 def draw(out_dir, c, cascade, acc):
     figs = {}
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
-    for arm in ARMS:
+    for arm in ARM_NAMES:
         tr = cascade[(arm, 0)]["trace"]
         t = [max(p[0], 1e-2) for p in tr]
         line, = a.plot(t, [p[1][TAU] for p in tr], label=f"{arm}, τ = 0.01·median")
@@ -151,7 +247,7 @@ def draw(out_dir, c, cascade, acc):
     ax.legend(fontsize=7)
     figs["accuracy vs final sparsity"] = save(fig, os.path.join(out_dir, "acc_vs_sparsity.png"))
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    for arm in ARMS:
+    for arm in ARM_NAMES:
         cv = np.array([[cascade[(arm, s)]["jsv_init"]] + [h["jsv_mean"] for h in cascade[(arm, s)]["history"]]
                        for s in range(c["seeds"])])
         ax.plot(np.arange(cv.shape[1]), cv.mean(axis=0), label=arm)

@@ -213,3 +213,19 @@ def test_shedding_map_end_to_end_on_synthetic_reuses_dense_cells(tmp_path, devic
     r = CliRunner().invoke(main, args + ["--map-fractions", "0.3", "--out", str(tmp_path / "b")])
     assert r.exit_code == 0, r.output
     assert "2 already done" in r.output                              # both dense models came from the cache
+
+
+def test_the_map_region_and_the_picked_setting_follow_constructed_sigmas():
+    from minidi.experiments.shedding import mapreport
+    c = dict(map_lrs=[0.01, 0.1], map_wds=[0.0, 1e-3], map_fractions=[0.1, 0.2], map_epochs=3)
+    sig = {(0.1, 1e-3, 0.1): [0.1, 0.35, 0.4],        # 3f = 0.3: from epoch 2
+           (0.1, 1e-3, 0.2): [0.1, 0.3, 0.7],         # 3f = 0.6: from epoch 3
+           (0.01, 1e-3, 0.1): [0.4, 0.2, 0.5]}        # reaches it, dips, reaches it again: from epoch 3
+    stats = {(lr, wd, f, e): {"sigma": {"kappa=0.01": (sig.get((lr, wd, f), [0.0] * 3)[e - 1], 0.0)},
+                              "acc": (0.9, 0.0)}
+             for lr in c["map_lrs"] for wd in c["map_wds"] for f in c["map_fractions"] for e in (1, 2, 3)}
+    reg = mapreport.region(c, stats)
+    assert sorted(reg) == [(0.01, 1e-3, 0.1, 3), (0.1, 1e-3, 0.1, 2), (0.1, 1e-3, 0.2, 3)]
+    assert mapreport.pick(c, stats, reg) == (0.1, 1e-3, 3, 0.9, [0.1, 0.2])      # in the region at both fractions
+    assert mapreport.pick(c, stats, []) is None
+    assert mapreport.snapshots(40) == [1, 5, 10, 20, 40] and mapreport.snapshots(3) == [1, 3]

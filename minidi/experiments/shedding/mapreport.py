@@ -59,20 +59,22 @@ def region(c, stats):
 
 
 def pick(c, stats, reg):
-    """The setting the study's claims are recomputed on: among the (lr, wd) in the region at *every* fraction, the
-    one reaching it soonest (the largest first epoch over the fractions, smallest wins), ties by the higher mean
-    test accuracy at that epoch; the epochs are that first epoch. None when no (lr, wd) qualifies."""
+    """The setting the study's claims are recomputed on: among the (lr, wd) in the region at the most fractions
+    (all of them, if any is), the one reaching it soonest (the largest first epoch over those fractions, the
+    smallest wins), ties by the higher mean test accuracy there; the epochs are that first epoch.
+    (lr, wd, epochs, accuracy, fractions in the region), or None when the region is empty."""
     best = None
     for lr in c["map_lrs"]:
         for wd in c["map_wds"]:
-            firsts = [e for a, b, f, e in reg if (a, b) == (lr, wd)]
-            if len(firsts) < len(c["map_fractions"]):
+            hits = [(f, e) for a, b, f, e in reg if (a, b) == (lr, wd)]
+            if not hits:
                 continue
-            e = max(firsts)
-            acc = np.mean([stats[(lr, wd, f, e)]["acc"][0] for f in c["map_fractions"]])
-            if best is None or (e, -acc) < (best[2], -best[3]):
-                best = (lr, wd, e, float(acc))
-    return best
+            e = max(e for _, e in hits)
+            acc = float(np.mean([stats[(lr, wd, f, e)]["acc"][0] for f, _ in hits]))
+            key = (-len(hits), e, -acc)
+            if best is None or key < best[0]:
+                best = (key, (lr, wd, e, acc, [f for f, _ in hits]))
+    return None if best is None else best[1]
 
 
 def map_claims(c, results, stats, reg):
@@ -174,14 +176,16 @@ def map_text(c, summary, stats, results, reg, chosen, figures):
         lines.append(f"No point reached σ ≥ {SEVERAL:g}× f within {last} epochs.")
     lines += [""]
     if chosen:
-        lr, wd, e, acc = chosen
-        lines += [f"Picked for the study's claims: LR {lr:g}, weight decay {wd:g}, {e} epochs — the (LR, weight decay) "
-                  f"in the region at every fraction soonest (mean test accuracy there {acc:.4f}). Recompute the claims:",
+        lr, wd, e, acc, fs = chosen
+        where = "every fraction" if len(fs) == len(c["map_fractions"]) else "f = " + ", ".join(f"{f:g}" for f in fs)
+        lines += [f"Picked for the study's claims: LR {lr:g}, weight decay {wd:g}, {e} epochs — of the (LR, weight "
+                  f"decay) in the region at the most fractions ({where}), the one there soonest (mean test accuracy "
+                  f"there {acc:.4f}). Recompute the claims:",
                   "", "```", f"minidi shedding --model {c['model']} --shed-lr {lr:g} --shed-wd {wd:g} --epochs {e} "
                   f"--seeds 2", "```"]
         lines += layer_text(c, results, lr, wd)
     else:
-        lines.append("No (LR, weight decay) is in the region at every fraction: no setting picked.")
+        lines.append("The region is empty: no setting picked.")
     lines += ["", "## Claims of the map (computed from this run)", ""] + summary["claims"]
     lines += ["", "## Figures", ""] + [f"![{t}]({os.path.basename(p)})" for t, p in figures.items()]
     return "\n".join(lines) + "\n"

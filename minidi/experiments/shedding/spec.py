@@ -20,7 +20,7 @@ DATA = {"conv4-mnist": dict(train_samples=6400, test_samples=2000, batch_size=32
 DATA_DEFAULT = dict(train_samples=None, test_samples=None, batch_size=128, dense_epochs=RECIPES["mnist"]["epochs"])
 # The phase map's axes, per model (each overridable): fine-tuning epochs long enough for the decay law to shed.
 MAP = {"conv4-mnist": dict(lrs=(0.01, 0.1), wds=(0.0, 5e-3, 2e-2), fractions=(0.05, 0.2), epochs=3)}
-MAP_DEFAULT = dict(lrs=(0.01, 0.1), wds=(0.0, 5e-4, 2e-3, 5e-3), fractions=(0.05, 0.2), epochs=40)
+MAP_DEFAULT = dict(lrs=(0.01, 0.03, 0.1), wds=(0.0, 5e-4, 2e-3, 5e-3), fractions=(0.05, 0.1, 0.2), epochs=40)
 # options added since the first release, at their defaults: an older folder is resumed, not refused
 ADDED = dict(shed_lr=0.1, shed_wd=5e-4, round_epochs=1, map=False, map_lrs=None, map_wds=None, map_fractions=None,
              map_epochs=None, train_samples=None, test_samples=None, batch_size=128, dense_epochs=16)

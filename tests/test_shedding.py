@@ -125,7 +125,7 @@ def test_shedding_study_end_to_end_on_synthetic(tmp_path, device):
     assert len(claims) == 3 and all("**held**" in c or "**not held**" in c for c in claims)
     assert "## The decay law" in text and "| large | never | never |" in text     # no weight decay: never
     assert len({r["epochs_before_final"] for r in rows}) == 1 and rows[0]["epochs_before_final"] == "1"   # equal epochs
-    assert "4. Gradual GMP picks up shed weights" in text and "## Per layer" in text
+    assert "4. Gradual GMP's steps are mostly weights already shed" in text and "removed as shed" in text and "## Per layer" in text
     with open(os.path.join(out, "layers.csv")) as f:
         layers = list(csv.DictReader(f))
     assert {r["layer"] for r in layers} == {"layers.0.weight", "layers.2.weight", "layers.4.weight"}
@@ -206,8 +206,8 @@ def test_shedding_map_end_to_end_on_synthetic_reuses_dense_cells(tmp_path, devic
         rows = list(csv.DictReader(f))
     assert len(rows) == (4 + 4) * 3                                  # 4 points, all corners: 2 seeds; 3 epochs each
     text = open(os.path.join(out, "report.md")).read()
-    claims = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
-    assert len(claims) == 3 and all("**held**" in c or "**not held**" in c for c in claims)
+    claims = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ", "4. ")]
+    assert len(claims) == 4 and all("**held**" in c or "**not held**" in c for c in claims)
     assert "| 0.1 | 0 |" in text and "never |" in text               # wd 0: the decay law never sheds
     assert os.path.getsize(os.path.join(out, "phase_map.png")) > 1000
     r = CliRunner().invoke(main, args + ["--map-fractions", "0.3", "--out", str(tmp_path / "b")])
@@ -217,15 +217,21 @@ def test_shedding_map_end_to_end_on_synthetic_reuses_dense_cells(tmp_path, devic
 
 def test_the_map_region_and_the_picked_setting_follow_constructed_sigmas():
     from minidi.experiments.shedding import mapreport
-    c = dict(map_lrs=[0.01, 0.1], map_wds=[0.0, 1e-3], map_fractions=[0.1, 0.2], map_epochs=3)
-    sig = {(0.1, 1e-3, 0.1): [0.1, 0.35, 0.4],        # 3f = 0.3: from epoch 2
-           (0.1, 1e-3, 0.2): [0.1, 0.3, 0.7],         # 3f = 0.6: from epoch 3
-           (0.01, 1e-3, 0.1): [0.4, 0.2, 0.5]}        # reaches it, dips, reaches it again: from epoch 3
+    c = dict(map_lrs=[0.01, 0.1], map_wds=[0.0, 0.5], map_fractions=[0.1, 0.2], map_epochs=3)
+    sig = {(0.1, 0.5, 0.1): [0.1, 0.35, 0.4],        # 3f = 0.3: from epoch 2
+           (0.1, 0.5, 0.2): [0.1, 0.3, 0.7],         # 3f = 0.6: from epoch 3
+           (0.01, 0.5, 0.1): [0.4, 0.2, 0.5]}        # reaches it, dips, reaches it again: from epoch 3
     stats = {(lr, wd, f, e): {"sigma": {"kappa=0.01": (sig.get((lr, wd, f), [0.0] * 3)[e - 1], 0.0)},
                               "acc": (0.9, 0.0)}
              for lr in c["map_lrs"] for wd in c["map_wds"] for f in c["map_fractions"] for e in (1, 2, 3)}
     reg = mapreport.region(c, stats)
-    assert sorted(reg) == [(0.01, 1e-3, 0.1, 3), (0.1, 1e-3, 0.1, 2), (0.1, 1e-3, 0.2, 3)]
-    assert mapreport.pick(c, stats, reg) == (0.1, 1e-3, 3, 0.9, [0.1, 0.2])      # in the region at both fractions
+    assert sorted(reg) == [(0.01, 0.5, 0.1, 3), (0.1, 0.5, 0.1, 2), (0.1, 0.5, 0.2, 3)]
+    assert mapreport.pick(c, stats, reg) == (0.1, 0.5, 3, 0.9, [0.1, 0.2])      # in the region at both fractions
     assert mapreport.pick(c, stats, []) is None
+    results = {(0.01, 0.0, 0.1, 0): {"steps_per_epoch": 469}}
+    lines = mapreport.map_claims(c, results, stats, reg)
+    assert "held** (largest σ/f 0.00)" in lines[1]                             # nothing at wd = 0
+    # wd 0.5 sheds a zero-gradient weight within an epoch at both LRs: the law allows all 4 wd-0.5 points
+    assert "necessary" in lines[2] and "**held** (0 such point(s))" in lines[2]
+    assert "**not held** (3 of 4 allowed points shed; not: LR 0.01 wd 0.5 f 0.2)" in lines[3]
     assert mapreport.snapshots(40) == [1, 5, 10, 20, 40] and mapreport.snapshots(3) == [1, 3]

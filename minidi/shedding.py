@@ -182,7 +182,8 @@ class ShedMonitor:
     """A `fit` callback: σ(t) for each τ (overall and per layer) every `every` steps during the first
     `early_epochs` epochs and after every epoch; dead units by weights (at the first τ) and by activations on the
     probe batch after every epoch. `self.trace` holds [(t in epochs, {label: σ overall})]; each epoch's row gains
-    `shed` ({label: {layer: σ}}), `dead_by_weights`, `dead_by_activations` (counts per layer), `dead_total`,
+    `shed` ({label: {layer: σ}}), `dead_by_weights`, `dead_by_activations`, `dead_units` (counts per layer; a
+    unit dead by either counts once in `dead_units`), `dead_total` (the sum of `dead_units`),
     `shed_relative` (`relative_shed_fraction`, κ = 1e-2) and, given `bn_tau`, `dead_bn` (BN-dead channels per BN
     layer)."""
 
@@ -205,9 +206,11 @@ class ShedMonitor:
         first = next(iter(self.taus.values()))
         by_w = dead_units(model, tau=first)
         by_a = dead_units(model, self.probe) if self.probe is not None else {}
+        union = {k: set(v) | set(by_a.get(k, ())) for k, v in by_w.items()}
         row.update(shed=shed, dead_by_weights={k: len(v) for k, v in by_w.items()},
                    dead_by_activations={k: len(v) for k, v in by_a.items()},
-                   dead_total=sum(len(v) for v in (by_a or by_w).values()),
+                   dead_units={k: len(v) for k, v in union.items()},
+                   dead_total=sum(len(v) for v in union.values()),
                    shed_relative=relative_shed_fraction(model))
         if self.bn_tau is not None:
             row["dead_bn"] = {k: len(v) for k, v in bn_dead_channels(model, self.bn_tau).items()}

@@ -43,6 +43,11 @@ def test_dead_units_by_weights_and_by_activations(device):
     x = to_device(np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]]), device)
     assert shedding.dead_units(model, x, tau=1e-3)["layers.0.weight"] == [0, 1]
     assert shedding.dead_units(model)["layers.0.weight"] == []                      # τ = 0: exact zeros only
+    monitor = shedding.ShedMonitor({"k": 1e-3}, probe=x)
+    row = {"epoch": 0}
+    monitor.on_epoch_end(model, row)                                  # a unit dead by either definition counts once
+    assert row["dead_by_weights"]["layers.0.weight"] == 1 and row["dead_by_activations"]["layers.0.weight"] == 1
+    assert row["dead_units"]["layers.0.weight"] == 2 and row["dead_total"] == 2
 
 
 def test_implicit_sparsity_leaves_accuracy_unchanged_when_removed_weights_are_zero(device):

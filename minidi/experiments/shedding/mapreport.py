@@ -32,7 +32,8 @@ def point_stats(c, results):
             out[(lr, wd, f, e)] = dict(
                 sigma={k: mean_std([h["shed"][k]["overall"] for h in rows]) for k in rows[0]["shed"]},
                 relative=mean_std([h["shed_relative"]["overall"] for h in rows]),
-                dead=float(np.mean([h["dead_total"] for h in rows])),
+                dead_w=float(np.mean([sum(h["dead_by_weights"].values()) for h in rows])),
+                dead_a=float(np.mean([sum(h["dead_by_activations"].values()) for h in rows])),
                 bn_dead=float(np.mean([sum(h.get("dead_bn", {}).values()) for h in rows])),
                 acc=mean_std([h["test_acc"] for h in rows]), seeds=len(rows))
     return out
@@ -121,7 +122,8 @@ def write_map_report(out_dir, config, groups, folders, seconds):
     write_csv(os.path.join(out_dir, "map.csv"), [
         {"lr": lr, "weight_decay": wd, "fraction": f, "seed": s, "epoch": h["epoch"] + 1, "test_acc": h["test_acc"],
          **{f"sigma_{k}": v["overall"] for k, v in h["shed"].items()}, "sigma_relative": h["shed_relative"]["overall"],
-         "dead_total": h["dead_total"], "bn_dead": sum(h.get("dead_bn", {}).values())}
+         "dead_by_weights": sum(h["dead_by_weights"].values()),
+         "dead_by_activations": sum(h["dead_by_activations"].values()), "bn_dead": sum(h.get("dead_bn", {}).values())}
         for (lr, wd, f, s), r in sorted(results.items()) for h in r["history"]])
     write_csv(os.path.join(out_dir, "map_layers.csv"), [
         {"lr": lr, "weight_decay": wd, "fraction": f, "seed": s, "epoch": h["epoch"] + 1, "layer": name,
@@ -163,15 +165,15 @@ def map_text(c, summary, stats, results, reg, chosen, figures):
         lines.append("")
     last = c["map_epochs"]
     lines += ["### every τ, relative σ, dead units and BN-dead channels at the last epoch", "",
-              "| LR | wd | f | σ κ=1e-2 | σ κ=1e-3 | σ prune τ | relative σ | dead units | BN-dead channels |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "| LR | wd | f | σ κ=1e-2 | σ κ=1e-3 | σ prune τ | relative σ | dead units by weights | "
+              "dead units by activations | BN-dead channels |", "|---|---|---|---|---|---|---|---|---|---|"]
     for lr in c["map_lrs"]:
         for wd in c["map_wds"]:
             for f in c["map_fractions"]:
                 st = stats[(lr, wd, f, last)]
                 lines.append(f"| {lr:g} | {wd:g} | {f:g} | " + " | ".join(f"{st['sigma'][k][0]:.4f}" for k in
                                                                             ("kappa=0.01", "kappa=0.001", "prune"))
-                             + f" | {st['relative'][0]:.4f} | {st['dead']:g} | {st['bn_dead']:g} |")
+                             + f" | {st['relative'][0]:.4f} | {st['dead_w']:g} | {st['dead_a']:g} | {st['bn_dead']:g} |")
     lines += ["", "## The region", ""]
     if reg:
         lines += [f"σ ≥ {SEVERAL:g}× f (κ = 1e-2), from the epoch given to the end of the run:", ""]

@@ -217,7 +217,7 @@ def report(c, summary, cascade, acc, figures):
              + (f", the first {c['train_samples']} training and {c['test_samples']} test images" if c.get("train_samples") else "")
              + f"); routes to {', '.join(f'{s:g}' for s in c['sparsities'])} sparsity, gradual GMP in "
              f"{c['steps']} steps; wall time {summary['seconds']['wall']:.0f} s (this invocation), cells' compute time {summary['seconds']['compute']:.0f} s. τ = 0.01 · median |θ(t₀)| unless named.", "",
-             "| cascade arm | σ end (κ=1e-2) | σ end (κ=1e-3) | σ end (prune τ) | dead units end | test acc | "
+             "| cascade arm | σ end (κ=1e-2) | σ end (κ=1e-3) | σ end (prune τ) | dead units end (by weights or activations) | test acc | "
              "acc with shed removed |", "|---|---|---|---|---|---|---|"]
     for arm in ARM_NAMES:
         rs = [cascade[(arm, s)] for s in range(c["seeds"])]

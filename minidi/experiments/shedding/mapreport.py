@@ -242,15 +242,18 @@ def draw_map(out_dir, c, stats, results, chosen):
     fig.suptitle(f"{c['model']}: σ / pruned fraction (red ≥ {SEVERAL:g})", fontsize=9)
     figs["phase map"] = save(fig, os.path.join(out_dir, "phase_map.png"))
     if chosen:
-        lr, wd = chosen[:2]
-        h = results[(lr, wd, fs[-1], 0)]["history"]
+        lr, wd, f = chosen[0], chosen[1], max(chosen[4])                 # the largest fraction in the region there
+        h = results[(lr, wd, f, 0)]["history"]
         fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
         for name in h[0]["dead_by_weights"]:
-            a.plot(range(1, len(h) + 1), [r["shed"][TAU][name] for r in h], marker=".", label=name)
-            b.plot(range(1, len(h) + 1), [r["dead_by_activations"].get(name, r["dead_by_weights"][name]) for r in h],
-                   marker=".", label=name)
-        a.set(xlabel="epoch", ylabel="σ_ℓ (κ = 1e-2)", title=f"per layer, LR {lr:g}, wd {wd:g}, f {fs[-1]:g}")
-        b.set(xlabel="epoch", ylabel="dead units", title="dead units per layer (activations)")
+            line, = a.plot(range(1, len(h) + 1), [r["shed"][TAU][name] for r in h], marker=".", label=name)
+            b.plot(range(1, len(h) + 1), [r["dead_by_weights"][name] for r in h], color=line.get_color(),
+                   label=f"{name}, by weights")
+            b.plot(range(1, len(h) + 1), [r["dead_by_activations"].get(name, 0) for r in h], color=line.get_color(),
+                   ls="--", label=f"{name}, by activations")
+        a.set(xlabel="epoch", ylabel="σ_ℓ (κ = 1e-2)", title=f"per layer, LR {lr:g}, wd {wd:g}, f {f:g} (seed 0)")
+        b.set(xlabel="epoch", ylabel="dead units", title="dead units per layer")
         a.legend(fontsize=6)
+        b.legend(fontsize=6)
         figs["per-layer shedding at the picked setting"] = save(fig, os.path.join(out_dir, "map_layers.png"))
     return figs

@@ -53,14 +53,20 @@ def shed_fraction(model, tau):
 
 def relative_shed_fraction(model, kappa=KAPPAS[0]):
     """{weight name: fraction of its unpruned weights with |θ| < κ · (that layer's median unpruned |θ| now),
-    "overall": the same counts summed over layers}: σ with a scale-free τ (see the module docstring)."""
+    "overall": the same counts summed over layers}: σ with a scale-free τ (see the module docstring).
+
+    Medians and counts on the device, the counts read back together (as `shed_fraction`)."""
     kappa = check_number(kappa, "kappa", low=0, low_open=True)
-    out, shed, total = {}, 0, 0
-    for name, p in prunable(model, require=True).items():
-        w = np.abs(to_numpy(p.data))[to_numpy(_unpruned(p))]
-        n = int((w < kappa * np.median(w)).sum()) if w.size else 0
-        out[name], shed, total = (n / w.size if w.size else 0.0), shed + n, total + w.size
-    out["overall"] = shed / max(total, 1)
+    weights = prunable(model, require=True)
+    xp = get_array_module(next(iter(weights.values())).data)
+    rows = []
+    for p in weights.values():
+        w = abs(p.data)[_unpruned(p)]
+        rows.append(xp.stack([(w < kappa * xp.median(w)).sum(), xp.asarray(w.size)]) if w.size else
+                    xp.zeros(2, dtype=np.int64))
+    counts = to_numpy(xp.stack(rows)).astype(np.int64)
+    out = {name: (int(s) / int(n) if n else 0.0) for name, (s, n) in zip(weights, counts)}
+    out["overall"] = int(counts[:, 0].sum()) / max(int(counts[:, 1].sum()), 1)
     return out
 
 
@@ -139,11 +145,21 @@ def dead_units(model, x=None, tau=0.0):
     return {k: sorted(v) for k, v in dead.items()}
 
 
+def unpruned_masks(model):
+    """{weight name: host bool array, True where the weight is unpruned (mask 1, or no mask)}."""
+    return {k: to_numpy(_unpruned(p)) for k, p in prunable(model).items()}
+
+
+def shed_masks(model, tau):
+    """{weight name: host bool array, True where the weight is shed: unpruned and |θ| < tau}."""
+    return {k: to_numpy((abs(p.data) < tau) & _unpruned(p)) for k, p in prunable(model).items()}
+
+
 def remove_shed(model, tau, limit=None):
     """Hard-prune the shed weights (|θ| < tau, unpruned) in place: their mask becomes 0. limit: at most this
     many, the smallest |θ| first (ties by position). Returns the number removed."""
     weights = prunable(model)
-    shed = {k: to_numpy((abs(p.data) < tau) & _unpruned(p)) for k, p in weights.items()}
+    shed = shed_masks(model, tau)
     n_shed = int(sum(v.sum() for v in shed.values()))
     n = n_shed if limit is None else min(n_shed, int(limit))
     if n == 0:

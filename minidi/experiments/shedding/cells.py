@@ -6,7 +6,6 @@ import os
 import numpy as np
 
 from ... import grid, prune, shedding
-from ...backend import to_numpy
 from ...files import load_npz
 from ...prune import keep_top, kept_count, masked_priority, prunable
 from ...schedule_text import parse_schedule
@@ -98,21 +97,11 @@ def map_cell(config, folder, deps, context):
             "steps_per_epoch": -(-len(data["train"][1]) // c.get("batch_size", 128))}
 
 
-def _shed_masks(model, tau):
-    return {k: to_numpy((abs(p.data) < tau) & (p.mask != 0 if p.mask is not None else True))
-            for k, p in prunable(model).items()}
-
-
-def _kept_masks(model):
-    return {k: to_numpy(p.mask != 0) if p.mask is not None else np.ones(p.shape, dtype=bool)
-            for k, p in prunable(model).items()}
-
-
 def gmp_step(model, sparsity, tau):
     """gmp to `sparsity`; returns (removed now, of them already shed, shed among the kept before the step)."""
-    shed, kept = _shed_masks(model, tau), _kept_masks(model)
+    shed, kept = shedding.shed_masks(model, tau), shedding.unpruned_masks(model)
     prune.gmp(model, sparsity)
-    after = _kept_masks(model)
+    after = shedding.unpruned_masks(model)
     removed = sum(int((kept[k] & ~after[k]).sum()) for k in kept)
     picked = sum(int((kept[k] & ~after[k] & shed[k]).sum()) for k in kept)
     return removed, picked, sum(int(v.sum()) for v in shed.values())

@@ -1,8 +1,8 @@
 """The weight-shedding study's report: summary.json, cascade.csv, layers.csv, routes.csv, report.md (claims
 computed), figures. "Many times" is ≥ 3× the pruned fraction, "much smaller" ≤ 1/3 of the shedding arm's σ,
-"approaches GMP" within max(tol, 1 point) and "clearly below" more than that (tol as in the pai study); GMP
-"picks up" shed weights when the share of gradual GMP's removed weights that were already shed is larger than
-the share of shed weights among those it could remove. The phase map's report: `mapreport.py`."""
+"approaches GMP" within max(tol, 1 point) and "clearly below" more than that (tol as in the pai study); gradual
+GMP's steps are "mostly" shed weights when at least half of the weights its steps 2 … n removed were already
+shed. The phase map's report: `mapreport.py`."""
 import os
 
 import numpy as np
@@ -11,10 +11,9 @@ from ... import decay, grid, shedding
 from ...files import write_csv, write_json, write_text
 from ...plots import plt, save
 from ..stats import mean_std, tolerance, verdict
-from .cells import ARM_NAMES, ROUTES, arms
+from .cells import ARM_NAMES, FINAL_WD, ROUTES, arms
 
 TAU = "kappa=0.01"
-FINAL_WD_TEXT = "5e-4"
 SHED_LEVEL = 0.1          # "a layer has shed" once σ_ℓ (κ = 1e-2) reaches 10 % of its unpruned weights
 
 
@@ -177,7 +176,7 @@ def route_lines(c, summary):
     lines = ["", f"Every route: {c['steps']} prune steps on the cubic schedule, {c['round_epochs']} epoch(s) at LR "
              f"{c['shed_lr']:g} (weight decay {c['shed_wd']:g}; random-noshed 0) after each but the last ({epochs} "
              f"epochs; one-shot GMP prunes at the first step and trains the same epochs), then {c['epochs']} epochs "
-             f"cosine from 0.1, weight decay {FINAL_WD_TEXT}.", "",
+             f"cosine from 0.1, weight decay {FINAL_WD:g}.", "",
              "| final sparsity | weights removed in all | random-shed: removed as shed | random-noshed: removed as shed "
              "| gradual GMP: removed weights already shed (steps 2 … n) | shed share of the kept before those steps "
              "| shed weights GMP removed |", "|---|---|---|---|---|---|---|"]

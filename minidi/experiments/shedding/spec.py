@@ -17,13 +17,14 @@ SPARSITIES = (0.8, 0.9, 0.95)
 # What a model's cells train on, and its dense recipe's epochs: conv4 (BatchNorm after every conv) costs ~0.3 s a
 # step of 32 images on one core, so it runs on the first 6400 training and 2000 test images at batch 32.
 DATA = {"conv4-mnist": dict(train_samples=6400, test_samples=2000, batch_size=32, dense_epochs=4)}
-DATA_DEFAULT = dict(train_samples=None, test_samples=None, batch_size=128, dense_epochs=RECIPES["mnist"]["epochs"])
+DATA_DEFAULT = dict(train_samples=None, test_samples=None, batch_size=RECIPES["mnist"]["batch_size"],
+                    dense_epochs=RECIPES["mnist"]["epochs"])
 # The phase map's axes, per model (each overridable): fine-tuning epochs long enough for the decay law to shed.
 MAP = {"conv4-mnist": dict(lrs=(0.01, 0.1), wds=(0.0, 5e-3, 2e-2), fractions=(0.05, 0.2), epochs=3)}
 MAP_DEFAULT = dict(lrs=(0.01, 0.03, 0.1), wds=(0.0, 5e-4, 2e-3, 5e-3), fractions=(0.05, 0.1, 0.2), epochs=40)
 # options added since the first release, at their defaults: an older folder is resumed, not refused
 ADDED = dict(shed_lr=0.1, shed_wd=5e-4, round_epochs=1, map=False, map_lrs=None, map_wds=None, map_fractions=None,
-             map_epochs=None, train_samples=None, test_samples=None, batch_size=128, dense_epochs=16)
+             map_epochs=None, **DATA_DEFAULT)
 
 
 def _values(given, default, what, low, high, low_open=False):
@@ -72,7 +73,7 @@ def _dense_cells(c):
     """The dense model of each replicate: the MNIST recipe (shared with the pai study; the same hash, so a cached
     model is reused), at the model's data settings where they differ (dropped from the hash at their defaults)."""
     recipe = dict(RECIPES["mnist"], model=c["model"], dataset=c["dataset"], synthetic_samples=c["synthetic_samples"],
-                  epochs=c["dense_epochs"], batch_size=c["batch_size"] if c["model"] in DATA else 128)
+                  epochs=c["dense_epochs"], batch_size=c["batch_size"])
     defaults = dict(train_samples=None, test_samples=None)
     return [grid.Cell(recipe_cell, dict({k: recipe[k] for k in RECIPE_KEYS}, seed=s, probe=c["probe"],
                                         train_samples=c["train_samples"], test_samples=c["test_samples"]),
@@ -131,7 +132,7 @@ def grid_of(config):
 def point_name(config):
     c = config
     name = f"{c['model']}-f{c['fraction']:g}-e{c['epochs']}-k{c['steps']}"
-    if (c.get("shed_lr"), c.get("shed_wd"), c.get("round_epochs")) != (0.1, 5e-4, 1):
+    if any(c.get(k, ADDED[k]) != ADDED[k] for k in ("shed_lr", "shed_wd", "round_epochs")):
         name += f"-lr{c['shed_lr']:g}-wd{c['shed_wd']:g}-r{c['round_epochs']}"
     return "map-" + c["model"] if c.get("map") else name
 

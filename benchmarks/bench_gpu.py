@@ -27,8 +27,8 @@ from torch_models import twin  # noqa: E402
 
 from minidi import backend, models, optim  # noqa: E402
 from minidi.backend import resolve_device, synchronize, to_device, xp_for  # noqa: E402
-from minidi.clitools import Command, friendly  # noqa: E402
-from minidi.spectrum import jsv, jsv_stats  # noqa: E402
+from minidi.cli.tools import Command, friendly  # noqa: E402
+from minidi.measure.spectrum import jsv, jsv_stats  # noqa: E402
 
 
 def _torch_cuda():

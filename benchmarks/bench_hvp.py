@@ -6,7 +6,7 @@ Rows, LeNet-300-100 (batch of MNIST-sized vectors) and ResNet-20 (batch of 32×3
 mode), float64, the loss CE(f(x), y), v a random direction on every weight:
     hvp            minidi.hvp(model, x, y, v): a float64 copy, forward, R-forward, R-backward (what a caller
                    pays for one product);      PyTorch: forward, ∇L with create_graph, autograd.grad(∇L, θ, v)
-    H @ v, reused  minidi.hessian.Hessian's operator with its forward kept (what the curvature lens pays per
+    H @ v, reused  minidi.measure.hessian.Hessian's operator with its forward kept (what the curvature lens pays per
                    product);                   PyTorch: one more autograd.grad through the kept graph
 The two agree to rounding (the largest difference is printed). PyTorch is only the baseline here; it is never a
 dependency of minidi. Goal (issue 19): ≤ 1.0× PyTorch for the MLP, ≤ 2.0× for ResNet-20.
@@ -23,7 +23,7 @@ from torch_models import twin  # noqa: E402
 
 from minidi import models  # noqa: E402
 from minidi.backend import resolve_device, synchronize, to_device, to_numpy, xp_for  # noqa: E402
-from minidi.hessian import Hessian, hvp, weight_parameters  # noqa: E402
+from minidi.measure.hessian import Hessian, hvp, weight_parameters  # noqa: E402
 
 
 def torch_net(torch, model, name):

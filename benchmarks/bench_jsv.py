@@ -19,7 +19,7 @@ from common import best_of, report, torch_mlp, torch_or_none  # noqa: E402
 
 from minidi import models  # noqa: E402
 from minidi.backend import resolve_device, synchronize, to_device, to_numpy, xp_for  # noqa: E402
-from minidi.spectrum import jsv, jsv_stats  # noqa: E402
+from minidi.measure.spectrum import jsv, jsv_stats  # noqa: E402
 
 
 def torch_jsv(torch, net, x):

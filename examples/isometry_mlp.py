@@ -9,7 +9,7 @@ Writes results/isometry-<model>/report.md and its figures. Needs MNIST (MINIDI_D
 """
 import click
 
-from minidi.clitools import Command, friendly
+from minidi.cli.tools import Command, friendly
 from minidi.experiments import isometry
 
 

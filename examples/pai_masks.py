@@ -13,7 +13,7 @@ import copy
 import click
 
 from minidi import models, prune
-from minidi.clitools import Command, friendly
+from minidi.cli.tools import Command, friendly
 from minidi.data import load_dataset
 from minidi.errors import MinidiError
 from minidi.experiments import pai
@@ -35,7 +35,7 @@ def main(model, dataset, sparsity, scope, rounds, data_dir, train, epochs, out, 
     if model not in pai.spec.MODELS:
         raise MinidiError(f"the pai study runs on {', '.join(pai.spec.MODELS)}, not {model!r}")
     dataset = dataset or pai.spec.DATASETS[pai.spec.MODELS[model]][0]
-    data = load_dataset(dataset, data_dir, models.INPUT[model], synthetic_samples=600)
+    data = load_dataset(dataset, data_dir, models.input_of(model), synthetic_samples=600)
     x, y = prune.per_class_batch(*data["train"], per_class=10, seed=0)
     dense = models.build(model, seed=0)
     init = dense.state_dict()

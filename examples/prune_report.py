@@ -12,17 +12,17 @@ import click
 
 from minidi import models
 from minidi.backend import resolve_device, to_device
-from minidi.checkpoint import load_weights
-from minidi.clitools import Command, friendly
+from minidi.train.checkpoint import load_weights
+from minidi.cli.tools import Command, friendly
 from minidi.data import load_dataset
 from minidi.errors import MinidiError
-from minidi.isometry import gain_for, orthp
+from minidi.recover import gain_for, orthp
 from minidi.prune import format_report, layer_report, prune_neurons
-from minidi.spectrum import jsv, jsv_stats
+from minidi.measure.spectrum import jsv, jsv_stats
 
 
 def probe_inputs(name, n, data_dir):
-    channels, side = models.INPUT[name]
+    channels, side = models.input_of(name)
     try:
         if channels in (None, 1):
             return load_dataset("mnist", data_dir, (channels, side), download_ok=False)["train"][0][:n]

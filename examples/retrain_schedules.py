@@ -8,9 +8,9 @@ Needs MNIST only with --train (MINIDI_DATA or --data-dir); --dataset synthetic n
 """
 import click
 
-from minidi.clitools import Command, friendly
+from minidi.cli.tools import Command, friendly
 from minidi.experiments import retrain
-from minidi.plots import plot_schedules
+from minidi.experiments.plots import plot_schedules
 from minidi.schedules import RETRAINING, retraining_schedule
 
 

@@ -9,11 +9,12 @@ set to 0 that is 0, so its outgoing weights get no loss gradient and decay like 
 import click
 import numpy as np
 
-from minidi import optim, prune, shedding
+from minidi import optim, prune
+from minidi.measure import shedding
 from minidi.backend import to_numpy
-from minidi.clitools import Command, friendly
+from minidi.cli.tools import Command, friendly
 from minidi.data import load_dataset
-from minidi.models import INPUT, build
+from minidi.models import build, input_of
 from minidi.nn import SoftmaxCrossEntropy
 
 
@@ -25,7 +26,7 @@ from minidi.nn import SoftmaxCrossEntropy
 @click.option("--data-dir", default=None)
 @friendly
 def main(lr, weight_decay, steps, dataset, data_dir):
-    data = load_dataset(dataset, data_dir, INPUT["lenet300-100"], synthetic_samples=1200)
+    data = load_dataset(dataset, data_dir, input_of("lenet300-100"), synthetic_samples=1200)
     x, y = data["train"]
     model = build("lenet300-100", seed=0)
     first, second = model.linear_layers()[:2]

@@ -50,7 +50,7 @@ def keep_freed_memory():
     touch: in the conv layers this made a matrix product 6x slower than the same product on warm memory.
     With mmap threshold 32 MiB (glibc's maximum) and a 1 GiB trim threshold the memory is reused.
     Linux/glibc only; elsewhere, or with MINIDI_NO_MALLOPT=1 set, nothing is changed. Returns True if set.
-    Importing minidi changes nothing: the command line, the example scripts (through `clitools.friendly`),
+    Importing minidi changes nothing: the command line, the example scripts (through `cli.tools.friendly`),
     the benchmarks and the test suite call this.
     """
     if os.environ.get("MINIDI_NO_MALLOPT") or not sys.platform.startswith("linux"):

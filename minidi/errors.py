@@ -1,7 +1,7 @@
 """One exception type for every mistake a user can make, one warning type, and the interruption.
 
 The CLI turns a `MinidiError` into one line on stderr and exit status 1, a `MinidiWarning` into one line
-"Warning: ..." on stderr, and Ctrl-C or SIGTERM into one line and exit status 130 or 143. Anything else is a
+"Warning: ..." on stderr (held until the run's first write, `minidi.lab.rundir.write_config`), and Ctrl-C or SIGTERM into one line and exit status 130 or 143. Anything else is a
 bug in minidi.
 """
 import math
@@ -24,17 +24,6 @@ class Interrupted(KeyboardInterrupt):
 def warn(message):
     """Emit a MinidiWarning (the CLI prints it as one line, once every value of the command has been checked)."""
     warnings.warn(message, MinidiWarning, stacklevel=2)
-
-
-checks_passed_hooks = []
-
-
-def checks_passed():
-    """Say that a command has checked every value and is about to write its first byte (`rundir.write_config`).
-
-    The CLI holds warnings until then, so that a bad input prints its error alone."""
-    for hook in list(checks_passed_hooks):
-        hook()
 
 
 def check_number(value, name, low=None, high=None, low_open=False, high_open=False, integer=False):
@@ -67,6 +56,22 @@ def environ_number(name, default, low=None, high=None, low_open=False):
     except ValueError:
         raise MinidiError(f"the environment variable {name}={text!r} is not a number") from None
     return check_number(value, f"the environment variable {name}", low=low, high=high, low_open=low_open)
+
+
+def read_list(text, convert, option):
+    """ "a,b,c" → [convert(a), ...], one clear error for an empty list, a bad value or a value given twice."""
+    items = [t.strip() for t in str(text).split(",")]
+    if not any(items):
+        raise MinidiError(f"{option} is empty")
+    if not all(items):
+        raise MinidiError(f"{option} has an empty entry: {text!r}")
+    try:
+        values = [convert(t) for t in items]
+    except ValueError:
+        raise MinidiError(f"{option}: cannot read {text!r} as a comma-separated list") from None
+    if len(set(values)) < len(values):
+        raise MinidiError(f"{option} names a value twice: {text!r}")
+    return values
 
 
 def check_seed(seed, name="seed"):

@@ -7,7 +7,7 @@ from minidi.backend import rng, to_device
 from minidi.data import synthetic
 from minidi.errors import MinidiError
 from minidi.prune import magnitude_masks, masks_from_scores, parse_ratios, random_masks
-from minidi.schedule_text import parse_schedule
+from minidi.schedules import parse_schedule
 from minidi.schedules import Cosine, MultiStep, OneCycle
 
 
@@ -108,7 +108,8 @@ def test_schedule_constructors_check_their_arguments():
 
 def test_ratio_lists():
     assert parse_ratios("0, 0.5,0.9") == [0.0, 0.5, 0.9]
-    for text, message in [("", "is empty"), ("0,,0.5", "comma-separated numbers"), ("0.5,0.5", "0.5 twice"),
+    for text, message in [("", "is empty"), ("0,,0.5", "has an empty entry"), ("0,x", "cannot read"),
+                          ("0.5,0.5", "names a value twice"),
                           ("-0.1", "outside"), ("1", "outside")]:
         with pytest.raises(MinidiError, match=message):
             parse_ratios(text)

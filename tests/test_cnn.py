@@ -7,13 +7,13 @@ from minidi.testing.gradcheck import check_gradients, numerical_grad, rel_error
 from minidi import models
 from minidi.backend import to_device, to_numpy
 from minidi.errors import MinidiError
-from minidi.isometry import orthp
-from minidi.jacobian import input_jacobian
+from minidi.recover import orthp
+from minidi.measure.jacobian import input_jacobian
 from minidi.models.convnets import ConvNet, Init
 from minidi.models.resnet import ResNet
 from minidi.nn import BasicBlock, Identity, MaxPool2d, ReLU, Sequential, ZeroPadShortcut
 from minidi.prune import layer_report, magnitude_masks, n_to_prune, prune_neurons
-from minidi.spectrum import jsv_stats, singular_values
+from minidi.measure.spectrum import jsv_stats, singular_values
 
 
 def tiny_convnet(seed=0):
@@ -77,7 +77,7 @@ def _zero_units(model, spec_ratios):
 def test_removing_zero_filters_leaves_cnn_outputs_unchanged(device, name, ratios):
     model = models.build(name, dtype=np.float64)
     model.train()
-    x = np.random.default_rng(1).standard_normal((3, models.INPUT[name][0], 32, 32))
+    x = np.random.default_rng(1).standard_normal((3, models.input_of(name)[0], 32, 32))
     model.forward(x)                                            # give BN running statistics some values
     _zero_units(model, ratios)
     model = to_device(model, device).eval()
@@ -167,3 +167,32 @@ def test_conv_flops_report(device):
     assert rows[0]["params"] == 6 * 25 + 6
     with pytest.raises(ValueError, match="input_shape"):
         layer_report(models.build("conv4"))
+
+
+@pytest.mark.parametrize("name", ["conv4", "resnet20"])
+def test_a_conv_net_built_with_overrides_is_asked_its_own_input_shape(device, name):
+    """`build(name, in_channels=1)` takes 1×32×32 images, and every tool that checks a batch against the model
+    (hvp, SNIP, GraSP, SynFlow's all-ones input, the Jacobian) accepts them: the shape is asked of the model, not
+    looked up by the preset's name (it once said (3, 32, 32) and they refused valid batches). The same preset
+    at its default 3 channels still refuses a 1-channel batch, with one MinidiError."""
+    import minidi
+    from minidi.backend import xp_for
+    from minidi.nn.checks import prunable
+    from minidi.prune import scores
+    xp, rng = xp_for(device), np.random.default_rng(0)
+    model = to_device(models.build(name, in_channels=1, dtype=np.float64), device)
+    assert model.sample_shape == (1, 32, 32) and models.data_shape(model) == (1, 32)
+    x = xp.asarray(rng.standard_normal((3, 1, 32, 32)))
+    y = xp.asarray(np.array([0, 4, 9]))
+    assert model.forward(x).shape == (3, 10)             # the network itself takes these images
+    v = {k: rng.standard_normal(p.shape) for k, p in prunable(model).items()}
+    hv = minidi.hvp(model, x, y, v)
+    assert set(hv) == set(v) and all(np.isfinite(to_numpy(a)).all() for a in hv.values())
+    for method in ("snip", "grasp", "synflow"):
+        s = scores(model, method, x, y)
+        assert {k: a.shape for k, a in s.items()} == {k: p.shape for k, p in prunable(model).items()}
+    model.eval()
+    assert input_jacobian(model, x[:1]).shape == (1, 10, 1024)
+    three = to_device(models.build(name, dtype=np.float64), device)
+    with pytest.raises(MinidiError, match=r"the model takes \(3, 32, 32\)"):
+        minidi.hvp(three, x, y, {k: rng.standard_normal(p.shape) for k, p in prunable(three).items()})

@@ -8,13 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from minidi import layerspectra, models
+from minidi.measure import layerspectra
+from minidi import models
 from minidi.backend import device_of, to_device, to_numpy
 from minidi.data import synthetic
 from minidi.errors import MinidiError
-from minidi.experiments.dense import train_dense
+from minidi.train import train_sgd
 from minidi.experiments.isometry import arms, claims, configure, grid
-from minidi.isometry import TPPRegularizer, approximate_isometry, isometry_loss
+from minidi.recover import TPPRegularizer, approximate_isometry, isometry_loss
 from minidi.models.plan import weight_layers
 from minidi.prune import l1_keep, prune_neurons, uniform_spec
 
@@ -131,7 +132,7 @@ def test_the_tpp_route_removes_the_units_l1_chose_on_the_dense_model(device, tmp
     dense = _small(device=device)
     data = _data(device, n=2000)                            # 20 steps an epoch: λ grows every 10
     c = {"arm": "lr0.01+tpp", "tpp_epochs": 2, "tpp_lr": 0.01, "tpp_step": arms.tpp_step(2, 20), "batch_size": 100}
-    train = lambda m, sched, epochs, folder, cbs: train_dense(m, sched, data, epochs, 100, 0.9, 1e-4, 0, folder,  # noqa: E731
+    train = lambda m, sched, epochs, folder, cbs: train_sgd(m, sched, data, epochs, 100, 0.9, 1e-4, 0, folder,  # noqa: E731
                                                               callbacks=cbs, weights=None)
     model, facts = arms.starting_network(c, dense, _spec(dense), data, str(tmp_path), train)
     assert model.widths == prune_neurons(dense, _spec(dense)).widths

@@ -4,10 +4,10 @@ stochastic Lanczos quadrature's nodes and weights, and the kept-weights space of
 import numpy as np
 import pytest
 
-from minidi import curvature
+from minidi.measure import curvature
 from minidi.backend import rng as backend_rng
 from minidi.backend import to_device, to_numpy
-from minidi.hessian import Hessian
+from minidi.measure.hessian import Hessian
 from minidi.models.mlp import MLP
 from minidi.nn import Linear, ReLU
 

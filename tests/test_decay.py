@@ -3,7 +3,8 @@ step-by-step search for the first step below a threshold."""
 import numpy as np
 import pytest
 
-from minidi import decay, optim
+from minidi.theory import decay
+from minidi import optim
 from minidi.backend import to_device, to_numpy
 from minidi.nn import Parameter
 

@@ -78,4 +78,4 @@ def test_rerun_needs_resume_and_then_reuses_everything(quick_run):
 
 def test_bad_prs_is_a_clear_error(tmp_path):
     r = CliRunner().invoke(main, ["isometry", "--prs", "0,x", "--out", str(tmp_path / "o")])
-    assert r.exit_code == 1 and "--prs must be comma-separated numbers" in r.output
+    assert r.exit_code == 1 and "--prs: cannot read '0,x'" in r.output

@@ -13,9 +13,9 @@ from minidi import backend, models, optim
 from minidi.backend import to_device, to_numpy
 from minidi.cli import main
 from minidi.data import CropFlip, synthetic
-from minidi.isometry import TPPRegularizer, approximate_isometry
+from minidi.recover import TPPRegularizer, approximate_isometry
 from minidi.schedules import Constant
-from minidi.spectrum import JSVMonitor
+from minidi.measure.spectrum import JSVMonitor
 from minidi.train import fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

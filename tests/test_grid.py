@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from minidi import grid
+from minidi.lab import grid
 from minidi.errors import MinidiError
-from minidi.executors import BLAS_ENV
-from minidi.grid import Cell
+from minidi.lab.executors import BLAS_ENV
+from minidi.lab.grid import Cell
 
 from minidi.testing import cells as K
 

@@ -1,4 +1,4 @@
-"""Exact Hessian-vector products by the R-operator (`minidi.hessian`), each against an oracle that fails
+"""Exact Hessian-vector products by the R-operator (`minidi.measure.hessian`), each against an oracle that fails
 differently: finite differences of gradients where the network is smooth; on ReLU and max-pool networks the
 Hessian of the same network with its gates frozen (a smooth network, built here independently, its full matrix
 by differences), also with a pre-activation placed exactly at 0 and within 1e-12 of it; the closed form of a
@@ -10,7 +10,7 @@ import pytest
 
 from minidi import models
 from minidi.backend import to_device, to_numpy
-from minidi.hessian import Hessian, hvp, weight_parameters
+from minidi.measure.hessian import Hessian, hvp, weight_parameters
 from minidi.models.convnets import ConvNet
 from minidi.models.mlp import MLP
 from minidi.nn import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU,

@@ -7,10 +7,10 @@ from minidi.testing.gradcheck import numerical_grad, rel_error
 
 from minidi import models
 from minidi.backend import to_device, to_numpy
-from minidi.isometry import TPPRegularizer, approximate_isometry, isometry_loss, orthogonal_init, orthp
+from minidi.recover import TPPRegularizer, approximate_isometry, isometry_loss, orthogonal_init, orthp
 from minidi.nn.init import orthogonalize
 from minidi.prune import prune_neurons
-from minidi.spectrum import jsv
+from minidi.measure.spectrum import jsv
 
 
 @pytest.mark.parametrize("dtype, tol", [(np.float32, 1e-5), (np.float64, 1e-10)])

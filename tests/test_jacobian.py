@@ -5,8 +5,8 @@ from minidi.testing.gradcheck import numerical_grad, rel_error
 
 from minidi import models
 from minidi.backend import to_device, to_numpy
-from minidi.jacobian import backprop_jacobian, input_jacobian, linear_jacobian
-from minidi.spectrum import JSVMonitor, jsv, jsv_stats, singular_values
+from minidi.measure.jacobian import backprop_jacobian, input_jacobian, linear_jacobian
+from minidi.measure.spectrum import JSVMonitor, jsv, jsv_stats, singular_values
 
 
 def _model(device, act, seed=0, widths=(7, 6), d=5, c=4):

@@ -3,12 +3,13 @@ the local Jacobians is the engine's input Jacobian on a ReLU MLP, and the Gram r
 import numpy as np
 import pytest
 
-from minidi import layerspectra, models
+from minidi.measure import layerspectra
+from minidi import models
 from minidi.backend import to_device, to_numpy
 from minidi.errors import MinidiError
-from minidi.jacobian import backprop_jacobian
+from minidi.measure.jacobian import backprop_jacobian
 from minidi.models.mlp import mlp
-from minidi.spectrum import jsv_stats
+from minidi.measure.spectrum import jsv_stats
 
 
 def _x(device, n=12, d=20, seed=0):

@@ -4,7 +4,7 @@ import pytest
 
 from minidi import models, optim
 from minidi.backend import to_device, to_numpy
-from minidi.checkpoint import load_weights, save_weights
+from minidi.train.checkpoint import load_weights, save_weights
 from minidi.errors import MinidiError
 from minidi.nn import SoftmaxCrossEntropy
 

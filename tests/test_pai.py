@@ -14,7 +14,7 @@ from minidi.models.mlp import MLP
 from minidi.nn import Identity, ReLU, Tanh
 from minidi.prune import (collapse_report, keep_top, layer_collapse, layer_stats, per_class_batch, prune_at_init,
                           reinit_kept, scores, shuffle_masks, wd_ratios)
-from minidi.hessian import Hessian, hvp
+from minidi.measure.hessian import Hessian, hvp
 from minidi.prune.scores import scoring_copy, weight_grads
 from minidi.prune import prunable
 

@@ -7,7 +7,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from minidi import grid
+from minidi.lab import grid
 from minidi.cli import main
 from minidi.errors import MinidiError
 from minidi.experiments import driver, isometry, pai, retrain, shedding

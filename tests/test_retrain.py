@@ -81,7 +81,7 @@ def test_random_structured_pruning_has_the_l1_counts(name, spec, device):
 
 
 def test_wr_restores_exactly_the_recorded_weights_of_epoch_e_minus_t_on_the_kept_units(tmp_path, device):
-    data = load_dataset("synthetic", None, models.INPUT["lenet300-100"], synthetic_samples=300)
+    data = load_dataset("synthetic", None, models.input_of("lenet300-100"), synthetic_samples=300)
     data = {k: (to_device(x, device), to_device(y, device)) for k, (x, y) in data.items()}
     model = to_device(models.build("lenet300-100", seed=0), device)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)

@@ -4,7 +4,7 @@ import math
 import pytest
 
 from minidi.errors import MinidiError
-from minidi.schedule_text import parse_schedule
+from minidi.schedules import parse_schedule
 from minidi.schedules import Constant, Cosine, EpochTable, MultiStep, OneCycle
 
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from minidi import optim, prune, shedding
+from minidi import optim, prune
+from minidi.measure import shedding
 from minidi.backend import to_device, to_numpy
 from minidi.cli import main
 from minidi.errors import MinidiError

@@ -1,6 +1,8 @@
-"""The house rules, measured with the project's own imports: no import cycle, `prune/` asks the model (it never
-imports `models/` or `experiments/`), `models/` never imports `prune/`, no study imports another, no private
-name is imported across modules, and files stay short."""
+"""The house rules, measured with the project's own imports: the science (engine, data, training, pruning,
+measurement, recovery, theory) never imports the machinery wing (`lab/`), the CLI or the studies; the machinery
+never imports the CLI or a study; no import cycle; `prune/` asks the model (it never imports `models/`),
+`models/` never imports `prune/`; no study imports another; no private name is imported across modules; the
+top level holds few modules; files and functions stay short."""
 import ast
 import os
 
@@ -8,6 +10,13 @@ import pytest
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "minidi")
 STUDIES = ("isometry", "pai", "retrain", "shedding")
+SCIENCE = ("minidi.backend", "minidi.errors", "minidi.files", "minidi.limits", "minidi.optim", "minidi.nn",
+           "minidi.models", "minidi.data", "minidi.schedules", "minidi.train", "minidi.prune", "minidi.measure",
+           "minidi.recover", "minidi.theory")
+MACHINERY = ("minidi.lab",)
+ABOVE_SCIENCE = ("minidi.lab", "minidi.cli", "minidi.experiments")
+MAX_TOP_MODULES = 10
+MAX_FUNCTION_LINES = 52          # "about one screen"; testing/ (the CuPy stand-in) is exempt
 LONG_FILES = {   # the exceptions to the ~300-line rule, and why
     "testing/fakecupy.py": "the strict CuPy stand-in: one class per CuPy concept it imitates, kept together",
 }
@@ -91,6 +100,55 @@ def test_no_import_cycle_at_module_level():
             visit(m, [m])
 
 
+def _within(module, packages):
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def test_the_science_never_imports_the_machinery_the_cli_or_a_study():
+    graph = _graph(top_level_only=False)                  # lazy imports inside functions count too
+    bad = [(m, n) for m, edges in graph.items() if _within(m, SCIENCE) for n in edges if _within(n, ABOVE_SCIENCE)]
+    assert not bad, bad
+
+
+def test_the_machinery_never_imports_the_cli_or_a_study():
+    graph = _graph(top_level_only=False)
+    bad = [(m, n) for m, edges in graph.items() if _within(m, MACHINERY)
+           for n in edges if _within(n, ("minidi.cli", "minidi.experiments"))]
+    assert not bad, bad
+
+
+def test_the_studies_never_import_the_cli():
+    graph = _graph(top_level_only=False)
+    bad = [(m, n) for m, edges in graph.items() if _within(m, ("minidi.experiments",)) for n in edges
+           if _within(n, ("minidi.cli",))]
+    assert not bad, bad
+
+
+def test_every_module_is_science_machinery_cli_or_study():
+    """A new module must take a side, so that a reader can tell by its name whether to skip it."""
+    sides = SCIENCE + ABOVE_SCIENCE + ("minidi.testing",)
+    stray = [m for m in MODULES if m != "minidi" and not _within(m, sides)]
+    assert not stray, stray
+
+
+def test_the_top_level_holds_few_modules():
+    top = [name for name in os.listdir(ROOT) if name.endswith(".py") and name != "__init__.py"]
+    assert len(top) <= MAX_TOP_MODULES, sorted(top)
+
+
+def test_functions_stay_short():
+    long = []
+    for module, path in MODULES.items():
+        if module.startswith("minidi.testing"):
+            continue
+        for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    long.append((module, node.name, n))
+    assert not long, long
+
+
 @pytest.mark.parametrize("downstream, upstream", [("minidi.prune", "minidi.models"), ("minidi.prune", "minidi.experiments"),
                                                   ("minidi.models", "minidi.prune"), ("minidi.nn", "minidi.models"),
                                                   ("minidi.nn", "minidi.prune")])
@@ -125,3 +183,24 @@ def test_files_stay_short():
     long = {os.path.relpath(p, ROOT): sum(1 for _ in open(p, encoding="utf-8")) for p in MODULES.values()}
     over = {k: n for k, n in long.items() if n > 300 and k not in LONG_FILES}
     assert not over, over
+
+
+def _reading_order():
+    import minidi
+    doc = minidi.__doc__
+    block = doc[doc.index("    the science"):doc.index("\nArrows point")].rstrip("\n")
+    return "\n".join(line[4:] if line.startswith("    ") else line for line in block.split("\n"))
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/theory_to_code.md"])
+def test_the_reading_order_is_stated_once_and_quoted(page):
+    text = open(os.path.join(os.path.dirname(ROOT), page), encoding="utf-8").read()
+    assert _reading_order() in text, f"{page} does not quote the package docstring's reading order"
+
+
+def test_the_reading_order_names_every_package_and_top_module():
+    order = _reading_order()
+    names = [n for n in os.listdir(ROOT) if not n.startswith(("_", "."))
+             and (n.endswith(".py") or os.path.isdir(os.path.join(ROOT, n)))]
+    missing = [n for n in names if (n if n.endswith(".py") else n + "/") not in order]
+    assert not missing, missing

@@ -9,10 +9,10 @@ import pytest
 
 from minidi import models, optim
 from minidi.backend import to_device, to_numpy
-from minidi.checkpoint import load_checkpoint
+from minidi.train.checkpoint import load_checkpoint
 from minidi.data import synthetic
 from minidi.errors import Interrupted, MinidiError
-from minidi.schedule_text import parse_schedule
+from minidi.schedules import parse_schedule
 from minidi.schedules import Schedule
 from minidi.train import TrainingDiverged, evaluate, fit, summarize
 

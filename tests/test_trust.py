@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from minidi import grid, models, prune, shedding
+from minidi.lab import grid
+from minidi import models, prune
+from minidi.measure import shedding
 from minidi.backend import to_device
 from minidi.cli import main
 from minidi.errors import MinidiError
 from minidi.files import load_npz, read_json, save_npz
-from minidi.hessian import hvp
+from minidi.measure.hessian import hvp
 from minidi.models.mlp import MLP
 from minidi.nn import Identity, Linear, ReLU
 from minidi.testing import cells as test_cells
@@ -243,7 +245,7 @@ def test_foreign_warnings_are_one_line_too():
 
     import click
 
-    from minidi.clitools import Command, friendly
+    from minidi.cli.tools import Command, friendly
 
     @click.command(cls=Command)
     @friendly

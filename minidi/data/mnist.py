@@ -15,6 +15,7 @@ from ..errors import MinidiError
 from ..files import home_cache
 from .download import check_md5, download, explicit_dir, search_report
 
+TRAIN_SIZE, TEST_SIZE = 60000, 10000     # images in the training and test files
 FILES = {  # name: md5 of the .gz file, as distributed
     "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
     "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",

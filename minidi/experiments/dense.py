@@ -1,4 +1,4 @@
-"""Dense training, written once: `train_dense` is what `minidi train` runs and what every study's dense cell
+"""Dense training, written once: `train_sgd` is what `minidi train` runs and what every study's dense cell
 runs (SGD with momentum and weight decay over a schedule, checkpointed every epoch, model.npz at the end).
 
 The cells (shared: they live in the cache, so every study that needs the same dense model reuses it):
@@ -8,18 +8,16 @@ The cells (shared: they live in the cache, so every study that needs the same de
                     pruning-at-init and weight-shedding studies
     stepped_cell    LR 0.1 ×0.1 at E/2 and 3E/4 (`schedules.dense_step`), JSV every epoch, and the weights of the
                     epochs that weight rewinding needs (rewind-<k>.npz): the retraining study
-Each keeps the kind its results were first stored under (`grid.stored_as`), so old result folders are found.
+Each keeps the kind its results were first stored under (`compat.KINDS`), so old result folders are found.
 """
 import os
 
-from .. import grid, optim
-from ..checkpoint import load_weights, save_weights
-from ..data import CropFlip
 from ..files import read_json, write_json
-from ..schedule_text import parse_schedule
-from ..schedules import EpochTable, dense_step
-from ..spectrum import JSVMonitor
-from ..train import fit, summarize
+from ..lab import grid
+from ..measure.spectrum import JSVMonitor
+from ..schedules import EpochTable, dense_step, parse_schedule
+from ..train import load_weights, save_weights, summarize, train_sgd
+from . import compat
 from .studydata import build_model, study_data, subset
 
 PAPER_TABLE = "0:0.01,30:0.001,60:0.0001"     # the dense recipe and the LR-0.01 finetuning arm, over 90 epochs
@@ -31,19 +29,6 @@ RECIPES = {"mnist": dict(epochs=16, lr="0.1", momentum=0.0, weight_decay=0.0, ba
                          batch_size=128, augment=True)}
 RECIPE_KEYS = ("model", "dataset", "epochs", "lr", "momentum", "weight_decay", "batch_size", "augment",
                "synthetic_samples")
-
-
-def train_dense(model, schedule, data, epochs, batch_size, momentum, weight_decay, seed, folder, augment=False,
-                nesterov=False, callbacks=(), resume=True, quiet=True, meta=None, weights="model.npz"):
-    """Train `model` with SGD over `schedule` for `epochs` epochs into the run folder `folder` (checkpoint every
-    epoch, resumable); writes the final weights to folder/`weights` (None: not); returns the history."""
-    opt = optim.SGD(model.parameters(), lr=schedule(0), momentum=momentum, weight_decay=weight_decay,
-                    nesterov=nesterov)
-    history = fit(model, opt, schedule, data, epochs, batch_size, seed=seed, out_dir=folder, resume=resume,
-                  quiet=quiet, callbacks=list(callbacks), meta=meta, augment=CropFlip() if augment else None)
-    if weights:
-        save_weights(os.path.join(folder, weights), model)
-    return history
 
 
 def scale_table(table, epochs, base=90):
@@ -69,22 +54,22 @@ def pretrain(model_name, epochs=90, seed=0, dataset="mnist"):
                      label=f"pretrain {model_name} s{seed}", work=epochs)
 
 
-@grid.stored_as("minidi.experiments.common:pretrain_cell")
 @grid.returns(final_test_acc=grid.NUMBER, seconds=grid.NUMBER, best_test_acc=grid.NUMBER, last5_mean=grid.NUMBER)
 def pretrain_cell(config, folder, deps, context):
     """Train the dense model into `folder`; returns the summary of its test accuracy."""
     c = config
-    history = train_dense(build_model(c, context), parse_schedule(c["lr"], c["epochs"]), study_data(c, context),
+    history = train_sgd(build_model(c, context), parse_schedule(c["lr"], c["epochs"]), study_data(c, context),
                           c["epochs"], c["batch_size"], c["momentum"], c["weight_decay"], c["seed"], folder)
     return {**summarize(history), "final_test_acc": history[-1]["test_acc"],
             "seconds": sum(r["seconds"] for r in history)}
 
 
-def load_dense(dep, context):
-    """The trained model of a finished dense cell (`deps[name]` of a cell that needs one), on the context's device."""
+def load_dense(dep, context, weights="model.npz"):
+    """The trained model of a finished dense cell (`deps[name]` of a cell that needs one), on the context's device:
+    the cell's own model, with its `weights` file (model.npz, or the weights of an earlier epoch it kept)."""
     c = read_json(os.path.join(dep["folder"], grid.RESULT))["config"]
     model = build_model(c, context)
-    load_weights(os.path.join(dep["folder"], "model.npz"), model)
+    load_weights(os.path.join(dep["folder"], weights), model)
     return model
 
 
@@ -96,14 +81,13 @@ def jsv_at_start(monitor, folder):
     return read_json(path) if os.path.isfile(path) else None
 
 
-@grid.stored_as("minidi.experiments.pai:dense_cell")
 @grid.returns(jsv_init=grid.DICT, history=grid.LIST, final_test_acc=grid.NUMBER)
 def recipe_cell(config, folder, deps, context):
     """The dense model trained with the recipe from init seed s, the JSV at init and after every epoch."""
     c = config
     data = subset(study_data(c, context), c.get("train_samples"), c.get("test_samples"))
     monitor = JSVMonitor(data["train"][0][:c["probe"]])
-    history = train_dense(build_model(c, context), parse_schedule(c["lr"], c["epochs"]), data, c["epochs"],
+    history = train_sgd(build_model(c, context), parse_schedule(c["lr"], c["epochs"]), data, c["epochs"],
                           c["batch_size"], c["momentum"], c["weight_decay"], c["seed"], folder, c["augment"],
                           callbacks=[monitor])
     return {"jsv_init": jsv_at_start(monitor, folder), "history": history, "final_test_acc": history[-1]["test_acc"],
@@ -130,14 +114,16 @@ def stepped_schedule(epochs, eta_max):
     return EpochTable({e: dense_step(e, epochs, eta_max) for e in sorted({0, round(epochs / 2), round(3 * epochs / 4)})})
 
 
-@grid.stored_as("minidi.experiments.retrain:dense_cell")
 @grid.returns(history=grid.LIST, final_test_acc=grid.NUMBER)
 def stepped_cell(config, folder, deps, context):
     """The dense model, E epochs of the stepped schedule, keeping the rewind points weight rewinding needs."""
     c = config
     data = study_data(c, context)
     monitor = JSVMonitor(data["train"][0][:c["probe"]], at_start=False)
-    history = train_dense(build_model(c, context), stepped_schedule(c["epochs"], c["eta_max"]), data, c["epochs"],
+    history = train_sgd(build_model(c, context), stepped_schedule(c["epochs"], c["eta_max"]), data, c["epochs"],
                           c["batch_size"], c["momentum"], c["weight_decay"], c["seed"], folder, c["augment"],
                           callbacks=[SaveAt(folder, c["rewind"]), monitor])
     return {"history": history, "final_test_acc": history[-1]["test_acc"], **summarize(history)}
+
+
+compat.keep_kinds(pretrain_cell, recipe_cell, stepped_cell)       # the names old result folders were stored under

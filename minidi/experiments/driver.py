@@ -19,12 +19,13 @@ import time
 
 import click
 
-from .. import grid
+from ..lab import grid
 from ..backend import resolve_device
 from ..errors import MinidiError
-from ..executors import Runner
+from ..lab.executors import Runner
 from ..files import read_json, write_text
-from ..rundir import check_folder_path, check_run_dir, locked, write_config
+from ..lab.rundir import check_folder_path, check_run_dir, locked, write_config
+from . import compat
 from .studydata import cache_root, study_data
 
 
@@ -40,15 +41,6 @@ def points_of(study, lists, fixed):
     if len(set(folders)) < len(folders):
         raise MinidiError("the sweep names one point twice: give each value once")
     return points
-
-
-def upgraded(study, saved):
-    """A saved configuration with the options the study added since (`study.ADDED`: {option: default}) filled in
-    at their defaults: a folder written by an older minidi is resumed, not refused (a sweep's points too)."""
-    added = getattr(study, "ADDED", {})
-    if "points" in saved and isinstance(saved["points"], list):
-        return {**saved, "points": [{**added, **p} if isinstance(p, dict) else p for p in saved["points"]]}
-    return {**added, **saved}
 
 
 def check_data(points, device, data_dir):
@@ -70,7 +62,7 @@ def execute(study, points, out_dir, folder_config, subfolders, device=None, data
         raise MinidiError("--out is empty: give a folder")
     if cache is not None:
         check_folder_path(cache, "--cache")
-    check_run_dir(out_dir, folder_config, resume, upgrade=lambda saved: upgraded(study, saved))
+    check_run_dir(out_dir, folder_config, resume, upgrade=lambda saved: compat.upgraded(study, saved))
     check_data(points, device, data_dir)
     # absolute before any cell is submitted: workers elsewhere (a Dask cluster) must write where we read
     out_dir, cache = os.path.abspath(out_dir), os.path.abspath(cache_root(cache))

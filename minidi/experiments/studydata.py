@@ -14,9 +14,9 @@ _DATA = {}
 def load_data(model_name, device, data_dir=None, dataset="mnist"):
     """The dataset shaped for the model, on the device; kept per process, so the cells one process runs load it
     once (a pool or Dask worker loads it when it runs its first cell)."""
-    key = (models.INPUT[model_name], device, data_dir, dataset)
+    key = (models.input_of(model_name), device, data_dir, dataset)
     if key not in _DATA:
-        data = load_dataset(dataset, data_dir, models.INPUT[model_name])
+        data = load_dataset(dataset, data_dir, models.input_of(model_name))
         _DATA.clear()                                       # one dataset at a time: MNIST is 250 MB as float32
         _DATA[key] = {k: (to_device(x, device), to_device(y, device)) for k, (x, y) in data.items()}
     return _DATA[key]
@@ -28,7 +28,7 @@ def study_data(c, context):
     device = context.get("device", "cpu")
     if c.get("dataset", "mnist") != "synthetic":
         return load_data(c["model"], device, context.get("data_dir"), c.get("dataset", "mnist"))
-    raw = load_dataset("synthetic", None, models.INPUT[c["model"]], synthetic_samples=c["synthetic_samples"])
+    raw = load_dataset("synthetic", None, models.input_of(c["model"]), synthetic_samples=c["synthetic_samples"])
     return {k: (to_device(x, device), to_device(y, device)) for k, (x, y) in raw.items()}
 
 

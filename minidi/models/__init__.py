@@ -5,6 +5,7 @@ CPU and GPU) and then moved with `minidi.backend.to_device`. Each model answers 
 its input shape, whether it is a chain) and follows the engine's forward/backward/state_dict conventions.
 """
 import functools
+import math
 
 from ..errors import MinidiError
 from .convnets import ConvNet, conv4, lenet5, vgg
@@ -27,12 +28,6 @@ PRESETS = {
     "resnet56": dict(builder=resnet, depth=56),
 }
 
-# The input each preset expects: (channels, side) of an image, or None for a flat MNIST vector of side².
-INPUT = {"mlp7-linear": (None, 32), "mlp7-relu": (None, 32), "lenet300-100": (None, 28),
-         "lenet5-linear": (1, 32), "lenet5-relu": (1, 32), "conv4": (3, 32), "conv4-mnist": (1, 32),
-         "vgg11": (3, 32), "vgg16": (3, 32), "vgg19": (3, 32), "resnet20": (3, 32), "resnet32": (3, 32),
-         "resnet56": (3, 32)}
-
 # Layers pruned by the JSV-vs-PR protocol: all but the output layer for MLPs; conv1..conv3 for LeNet-5.
 STUDY_LAYERS = {"lenet5-linear": (0, 2), "lenet5-relu": (0, 2)}
 
@@ -46,10 +41,26 @@ def build(name, **overrides):
     spec.update(overrides)
     model = builder(**spec)
     model.name, model.build_overrides = name, dict(overrides)
-    channels, side = INPUT[name]
-    model.sample_shape = (side * side,) if channels is None else (channels, side, side)
     model.redraw = functools.partial(redraw, name, dict(overrides))   # the same preset, another seed
     return model
+
+
+def data_shape(model):
+    """(channels, side) of the images `model` takes, asked of the model (`model.sample_shape`): channels is None
+    for a flat vector of side² pixels (an MLP on MNIST), as `minidi.data.load_dataset` wants it."""
+    shape = tuple(model.sample_shape)
+    if len(shape) == 3:
+        return shape[0], shape[1]
+    side = math.isqrt(shape[0])
+    if len(shape) != 1 or side * side != shape[0]:
+        raise MinidiError(f"a model that takes samples of shape {shape} reads no square image")
+    return None, side
+
+
+@functools.lru_cache(maxsize=None)
+def input_of(name):
+    """`data_shape` of preset `name` (asked of a model built from it, once per name)."""
+    return data_shape(build(name))
 
 
 def redraw(name, overrides, seed):
@@ -64,5 +75,5 @@ def fresh(model, seed):
     return build(model.name, **{**model.build_overrides, **model.architecture(), "seed": seed})
 
 
-__all__ = ["build", "fresh", "PRESETS", "INPUT", "STUDY_LAYERS", "mlp", "MLP", "lenet5", "vgg", "conv4",
+__all__ = ["build", "fresh", "data_shape", "input_of", "PRESETS", "STUDY_LAYERS", "mlp", "MLP", "lenet5", "vgg", "conv4",
            "ConvNet", "resnet", "ResNet"]

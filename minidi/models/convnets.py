@@ -18,9 +18,9 @@ class ConvNet(Module):
 
     chain = True              # the k-th activation follows the k-th weight layer (minidi.models.plan)
 
-    def __init__(self, features, classifier, act="relu", width_option=None):
+    def __init__(self, features, classifier, act="relu", width_option=None, side=None):
         self.act, self.width_option = act, width_option
-        self.sample_shape = None              # (C, H, W), set by minidi.models.build
+        self.side = side          # the image side the classifier is sized for (the builders: 32), None if unstated
         self.features = features
         self.flatten = Flatten()
         self.classifier = classifier
@@ -36,6 +36,11 @@ class ConvNet(Module):
 
     def r_backward(self, dy, rdy, input_grad=True):
         return self.features.r_backward(*self.flatten.r_backward(*self.classifier.r_backward(dy, rdy)), input_grad)
+
+    @property
+    def sample_shape(self):
+        """(C, H, W) of one input image: C from the first convolution itself, H = W = `side` (None if unstated)."""
+        return None if self.side is None else (self.pruning_plan()[0].layer.in_channels, self.side, self.side)
 
     @property
     def widths(self):
@@ -104,7 +109,8 @@ def lenet5(act="relu", in_channels=1, n_classes=10, seed=0, dtype=np.float32, in
     c1, c2, c3, f1 = (int(c) for c in channels)
     features = Sequential(i.conv(in_channels, c1, 5), a(), MaxPool2d(2), i.conv(c1, c2, 5), a(), MaxPool2d(2),
                           i.conv(c2, c3, 5), a())
-    return ConvNet(features, Sequential(i.linear(c3, f1), a(), i.linear(f1, n_classes)), act, width_option="channels")
+    return ConvNet(features, Sequential(i.linear(c3, f1), a(), i.linear(f1, n_classes)), act, width_option="channels",
+                   side=32)
 
 
 VGG_CONFIGS = {
@@ -126,7 +132,7 @@ def vgg(depth=16, in_channels=3, n_classes=10, seed=0, dtype=np.float32, init="k
         else:
             layers += [i.conv(c, v, 3, padding=1, bias=False), i.bn(v), ReLU()]
             c = v
-    return ConvNet(Sequential(*layers), i.linear(512, n_classes))
+    return ConvNet(Sequential(*layers), i.linear(512, n_classes), side=32)
 
 
 def conv4(in_channels=3, n_classes=10, seed=0, dtype=np.float32, init="kaiming-normal"):
@@ -136,4 +142,4 @@ def conv4(in_channels=3, n_classes=10, seed=0, dtype=np.float32, init="kaiming-n
                           i.conv(32, 32, 3, padding=1, bias=False), i.bn(32), ReLU(), MaxPool2d(2),
                           i.conv(32, 64, 3, padding=1, bias=False), i.bn(64), ReLU(),
                           i.conv(64, 64, 3, padding=1, bias=False), i.bn(64), ReLU(), MaxPool2d(2))
-    return ConvNet(features, i.linear(64 * 8 * 8, n_classes))
+    return ConvNet(features, i.linear(64 * 8 * 8, n_classes), side=32)

@@ -2,8 +2,9 @@
 
     model.pruning_plan()   for each weight layer, in forward order, what its output units feed (below)
     weight_layers(model)   the Linear and Conv2d layers in forward order
-    model.sample_shape     the shape of one input sample, (D,) or (C, H, W): an MLP knows it from its first
-                           layer; a CNN gets it from `minidi.models.build` (None otherwise)
+    model.sample_shape     the shape of one input sample, (D,) or (C, H, W), asked of the model itself: an MLP
+                           from its first layer, a CNN from its first convolution's input channels and the image
+                           side it was built for (the builders: 32; None for a hand-built one that states none)
     model.chain            True when the k-th activation follows the k-th weight layer (MLPs, LeNet, VGG);
                            False for residual networks
 

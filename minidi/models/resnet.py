@@ -17,14 +17,19 @@ NOT_PRUNED = "on ResNets only the first conv of each residual block is pruned (t
 class ResNet(Module):
     chain = False             # residual blocks: the activations do not follow the weight layers one to one
 
-    def __init__(self, conv1, bn1, stages, linear):
+    def __init__(self, conv1, bn1, stages, linear, side=None):
+        self.side = side          # the image side it is built for (the builder: CIFAR's 32; global pooling takes any)
         self.conv1, self.bn1, self.relu = conv1, bn1, ReLU()
-        self.sample_shape = None              # (C, H, W), set by minidi.models.build
         for k, stage in enumerate(stages, start=1):
             setattr(self, f"layer{k}", stage)
         self.stages = stages
         self.pool = GlobalAvgPool2d()
         self.linear = linear
+
+    @property
+    def sample_shape(self):
+        """(C, H, W) of one input image: C from the first convolution itself, H = W = `side` (None if unstated)."""
+        return None if self.side is None else (self.conv1.in_channels, self.side, self.side)
 
     def forward(self, x):
         out = self.relu.forward(self.bn1.forward(self.conv1.forward(x)))
@@ -90,4 +95,4 @@ def resnet(depth=20, n_classes=10, in_channels=3, shortcut="A", seed=0, dtype=np
                                      i.conv(planes, planes, 3, 1, 1, bias=False), i.bn(planes), short))
             c = planes
         stages.append(Sequential(*blocks))
-    return ResNet(i.conv(in_channels, 16, 3, 1, 1, bias=False), i.bn(16), stages, i.linear(64, n_classes))
+    return ResNet(i.conv(in_channels, 16, 3, 1, 1, bias=False), i.bn(16), stages, i.linear(64, n_classes), side=32)

@@ -1,6 +1,6 @@
 """Elementwise activations: y = φ(x), dL/dx = dL/dy · φ'(x)."""
 from ..backend import get_array_module
-from .module import Module
+from .module import FixedBackward, Module
 
 
 class ReLU(Module):
@@ -25,7 +25,7 @@ class ReLU(Module):
         return "ReLU()"
 
 
-class LeakyReLU(Module):
+class LeakyReLU(FixedBackward):
     """y = x if x > 0 else slope·x;  φ'(x) = 1 or slope."""
 
     def __init__(self, negative_slope=0.01):
@@ -42,9 +42,6 @@ class LeakyReLU(Module):
 
     def r_forward(self, rx):                              # piecewise linear: the slope is held
         return self.backward(rx)
-
-    def r_backward(self, dy, rdy, input_grad=True):
-        return self.backward(dy), self.backward(rdy)
 
     def __repr__(self):
         return f"LeakyReLU({self.negative_slope})"

@@ -1,9 +1,9 @@
 """Dropout: zero each activation with probability p in training, scale the rest by 1/(1 − p)."""
 from ..backend import get_array_module, rng
-from .module import Module
+from .module import FixedBackward
 
 
-class Dropout(Module):
+class Dropout(FixedBackward):
     """y = x · m / (1 − p), m ~ Bernoulli(1 − p) in training; y = x in eval mode.
 
     The masks are drawn on the host by a NumPy generator seeded at construction (and moved to the device),
@@ -30,9 +30,6 @@ class Dropout(Module):
 
     def r_forward(self, rx):                              # the mask of the forward pass is held
         return self.backward(rx)
-
-    def r_backward(self, dy, rdy, input_grad=True):
-        return self.backward(dy), self.backward(rdy)
 
     def __repr__(self):
         return f"Dropout({self.p})"

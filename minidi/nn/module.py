@@ -158,6 +158,18 @@ def _numeric_array(key, value):
     return value
 
 
+
+class FixedBackward(Module):
+    """A layer whose backward, once its forward pass has run, is a fixed linear map of dy: pooling (the routing
+    or the averaging is fixed), ReLU/LeakyReLU (the slope is held), dropout (the mask), flatten, a shortcut.
+    Its R-operator backward is that same map applied to δ and to R{δ}:
+        (δ_in, R{δ_in}) = (backward(δ), backward(R{δ})).
+    Each such layer still states its own `r_forward`."""
+
+    def r_backward(self, dy, rdy, input_grad=True):
+        return self.backward(dy), self.backward(rdy)
+
+
 class Sequential(Module):
     """y = f_L(... f_2(f_1(x))); backward runs the chain in reverse. Children are named "0", "1", ..."""
 

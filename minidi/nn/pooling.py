@@ -1,10 +1,10 @@
 """Pooling and reshaping layers: MaxPool2d, AvgPool2d, GlobalAvgPool2d, Flatten."""
 from ..backend import get_array_module
 from .im2col import batch_major_view, channel_major, col2im, padded, windows
-from .module import Module
+from .module import FixedBackward
 
 
-class MaxPool2d(Module):
+class MaxPool2d(FixedBackward):
     """y[n, c, i, j] = max of the (k×k) window at (i·s, j·s) of x (padded with −inf).
 
     x: (N, C, H, W) -> y: (N, C, Ho, Wo). The k·k kernel offsets are strided views of the input (no copy),
@@ -57,14 +57,11 @@ class MaxPool2d(Module):
             ry += hit * rw[i, j]
         return batch_major_view(ry)
 
-    def r_backward(self, dy, rdy, input_grad=True):       # backward is linear in dy, the routing fixed
-        return self.backward(dy), self.backward(rdy)
-
     def __repr__(self):
         return f"MaxPool2d({self.k}, stride={self.stride})"
 
 
-class AvgPool2d(Module):
+class AvgPool2d(FixedBackward):
     """y[n, c, i, j] = mean of the (k×k) window (zero padding counted, as PyTorch's default)."""
 
     def __init__(self, kernel_size=2, stride=None, padding=0):
@@ -88,14 +85,11 @@ class AvgPool2d(Module):
     def r_forward(self, rx):                              # linear in x: R{y} = pool(R{x})
         return self.forward(rx)
 
-    def r_backward(self, dy, rdy, input_grad=True):
-        return self.backward(dy), self.backward(rdy)
-
     def __repr__(self):
         return f"AvgPool2d({self.k}, stride={self.stride})"
 
 
-class GlobalAvgPool2d(Module):
+class GlobalAvgPool2d(FixedBackward):
     """y[n, c] = mean over (h, w) of x[n, c].   (N, C, H, W) -> (N, C)."""
 
     def forward(self, x):
@@ -110,14 +104,11 @@ class GlobalAvgPool2d(Module):
     def r_forward(self, rx):                              # linear in x
         return self.forward(rx)
 
-    def r_backward(self, dy, rdy, input_grad=True):
-        return self.backward(dy), self.backward(rdy)
-
     def __repr__(self):
         return "GlobalAvgPool2d()"
 
 
-class Flatten(Module):
+class Flatten(FixedBackward):
     """(N, C, H, W) -> (N, C·H·W) in C order, as torch.flatten(x, 1)."""
 
     def forward(self, x):
@@ -129,9 +120,6 @@ class Flatten(Module):
 
     def r_forward(self, rx):
         return rx.reshape(rx.shape[0], -1)
-
-    def r_backward(self, dy, rdy, input_grad=True):
-        return self.backward(dy), self.backward(rdy)
 
     def __repr__(self):
         return "Flatten()"

@@ -1,10 +1,10 @@
 """The residual BasicBlock of CIFAR ResNets (He et al. 2016) and its shortcuts."""
 from ..backend import get_array_module
 from .activations import ReLU
-from .module import Module
+from .module import FixedBackward, Module
 
 
-class ZeroPadShortcut(Module):
+class ZeroPadShortcut(FixedBackward):
     """Option A: subsample by the stride and zero-pad the new channels (no parameters).
 
     x: (N, C_in, H, W) -> (N, C_out, H/s, W/s) with x[:, :, ::s, ::s] in channels lo .. lo+C_in,
@@ -31,9 +31,6 @@ class ZeroPadShortcut(Module):
 
     def r_forward(self, rx):                              # linear in x
         return self.forward(rx)
-
-    def r_backward(self, dy, rdy, input_grad=True):
-        return self.backward(dy), self.backward(rdy)
 
     def __repr__(self):
         return f"ZeroPadShortcut({self.in_planes}->{self.planes}, stride={self.stride})"

@@ -4,8 +4,8 @@ from .ablations import reinit_kept, shuffle_masks
 from .at_init import apply_scores, collapse_report, connected_weights, layer_collapse, prune_at_init
 from .gmp import gmp, gradual_sparsities
 from .layerstats import layer_stats, wd_ratios
-from .masks import (SCOPES, apply_masks, keep_top, kept_count, load_masks, masked_priority, prunable, save_masks,
-                    sparsity_of)
+from .masks import (SCOPES, apply_masks, check_scope, check_sparsity, keep_top, kept_count, load_masks, masked_priority,
+                    prunable, save_masks, sparsity_of)
 from .report import format_report, layer_report
 from .scores import METHODS, per_class_batch, scores
 from .spec import parse_ratios, parse_spec, uniform_spec
@@ -17,4 +17,5 @@ __all__ = ["prune_neurons", "l1_scores", "kept_units", "n_to_prune", "parse_spec
            "sparsity_of", "layer_report", "format_report", "scores", "METHODS", "per_class_batch", "prune_at_init",
            "apply_scores", "keep_top", "kept_count", "masked_priority", "prunable", "SCOPES", "layer_collapse",
            "collapse_report", "connected_weights", "shuffle_masks", "reinit_kept", "layer_stats", "wd_ratios",
-           "random_neurons", "l1_keep", "random_keep", "remove_units", "gmp", "gradual_sparsities"]
+           "random_neurons", "l1_keep", "random_keep", "remove_units", "gmp", "gradual_sparsities", "check_scope",
+           "check_sparsity"]

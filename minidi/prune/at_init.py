@@ -18,7 +18,7 @@ import numpy as np
 
 from ..backend import get_array_module, to_numpy
 from ..errors import check_number
-from .masks import apply_masks, keep_top, masked_priority, prunable
+from .masks import apply_masks, check_sparsity, keep_top, masked_priority, prunable
 from .scores import KEEP_LOWEST, sample_shape, scores, scoring_copy
 
 def prune_at_init(model, method, sparsity, scope="global", x=None, y=None, rounds=100, invert=False, seed=0):
@@ -26,7 +26,7 @@ def prune_at_init(model, method, sparsity, scope="global", x=None, y=None, round
 
     sparsity in [0, 1); scope "global" or "local"; x, y: the scoring batch of SNIP and GraSP; rounds: SynFlow's
     (the other methods prune once); invert: keep the lowest-priority weights; seed: the random method's scores."""
-    sparsity = check_number(sparsity, "sparsity", low=0, high=1, high_open=True)
+    sparsity = check_sparsity(sparsity)
     rounds = check_number(rounds, "rounds", low=1, integer=True) if method == "synflow" else 1
     for k in range(1, rounds + 1):
         s = scores(model, method, x, y, seed)                       # checks the method and the data

@@ -14,16 +14,14 @@ final sparsity at its end step; minidi's n steps are all real prune steps.
 import numpy as np
 
 from ..errors import check_number
-from .masks import apply_masks, keep_top, masked_priority, prunable
-
-
-MAX_STEPS = 10 ** 6                  # more prune steps than any schedule could use
+from ..limits import MAX_STEPS
+from .masks import apply_masks, check_sparsity, keep_top, masked_priority, prunable
 
 
 def gmp(model, sparsity):
     """One-shot global magnitude pruning to `sparsity` (exact count), in place; returns the magnitude threshold
     (the largest pruned |θ|, 0 when nothing is pruned)."""
-    sparsity = check_number(sparsity, "sparsity", low=0, high=1, high_open=True)
+    sparsity = check_sparsity(sparsity)
     priority = masked_priority(model, {k: abs(p.data) for k, p in prunable(model, require=True).items()})
     masks = keep_top(priority, 1 - sparsity)
     pruned = np.concatenate([v[m.reshape(v.shape) == 0].ravel() for v, m in zip(priority.values(), masks.values())])
@@ -34,6 +32,6 @@ def gmp(model, sparsity):
 
 def gradual_sparsities(final, steps):
     """[s_1, …, s_n]: s_k = final · (1 − (1 − k/n)³), k = 1 … n (s_n = final)."""
-    final = check_number(final, "final sparsity", low=0, high=1, high_open=True)
+    final = check_sparsity(final, "final sparsity")
     steps = check_number(steps, "steps", low=1, high=MAX_STEPS, integer=True)
     return [final * (1 - (1 - k / steps) ** 3) for k in range(1, steps + 1)]

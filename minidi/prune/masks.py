@@ -18,24 +18,19 @@ import numpy as np
 from ..backend import get_array_module, to_numpy
 from ..errors import MinidiError, check_number
 from ..files import load_npz, save_npz
+from ..nn.checks import prunable
 
 SCOPES = ("global", "local")
 
 
-def prunable(model, require=False):
-    """{name: Parameter} of the prunable weights: the weight tensors (ndim ≥ 2) of Linear and Conv2d layers.
-    require=True: a model without any is a MinidiError (there is nothing to score, prune or measure)."""
-    if not hasattr(model, "named_parameters"):
-        raise MinidiError(f"expected a minidi model, got {type(model).__name__}")
-    out = {name: p for name, p in model.named_parameters() if name.endswith("weight") and p.data.ndim >= 2}
-    if require and not out:
-        raise MinidiError(f"{type(model).__name__} has no prunable weights (no Linear or Conv2d layer)")
-    return out
+def check_sparsity(sparsity, name="sparsity"):
+    """A sparsity (the fraction of prunable weights removed) is a number in [0, 1): one rule for every caller."""
+    return check_number(sparsity, name, low=0, high=1, high_open=True)
 
 
-def check_scope(scope):
+def check_scope(scope, name="scope"):
     if scope not in SCOPES:
-        raise MinidiError(f"scope must be 'global' or 'local', got {scope!r}")
+        raise MinidiError(f"{name} must be 'global' or 'local', got {scope!r}")
     return scope
 
 

@@ -15,7 +15,7 @@ Every score is computed on a float64 copy of the model, so the model itself (its
 statistics, gradients) is never touched, and CPU and GPU give the same ranking. Masks already on the model are
 respected (a masked weight is 0, so its gradient-based score is 0).
 
-H g exactly, without autograd: Pearlmutter's R-operator through the engine (`minidi.hessian`), one extra
+H g exactly, without autograd: Pearlmutter's R-operator through the engine (`minidi.measure.hessian`), one extra
 forward and backward pass, in float64, BatchNorm in train mode (its batch statistics are part of H). ReLU and
 max-pool hold their gates (second derivative 0, also at a kink, as autograd defines it). A central difference
 of gradients would not do: a step that moves a ReLU input across 0 changes the gradient by O(1), and divided
@@ -29,7 +29,8 @@ import numpy as np
 from ..backend import get_array_module
 from ..backend import rng as backend_rng
 from ..errors import MinidiError
-from ..hessian import Hessian, check_batch
+from ..measure.hessian import Hessian
+from ..nn.checks import check_batch, sample_shape
 from ..nn import SoftmaxCrossEntropy
 from .masks import prunable
 
@@ -120,14 +121,6 @@ def weight_grads(model, x, y, temperature=1.0):
     loss.forward(logits / temperature, y)
     model.backward(loss.backward() / temperature, input_grad=False)
     return {k: p.grad.copy() for k, p in prunable(model).items()}
-
-
-def sample_shape(model):
-    """The shape of one input sample, as the model states it (`model.sample_shape`, see `minidi.models.plan`)."""
-    shape = getattr(model, "sample_shape", None)
-    if shape is None:
-        raise MinidiError("the input shape of this model is unknown: build it with minidi.models.build")
-    return tuple(shape)
 
 
 def per_class_batch(x, y, per_class=10, seed=0, classes=None):

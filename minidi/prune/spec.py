@@ -2,7 +2,7 @@
 pattern, "layer*.conv1:0.5" (shell-style, matched against the names of `model.pruning_plan()`)."""
 from fnmatch import fnmatch
 
-from ..errors import MinidiError
+from ..errors import MinidiError, read_list
 
 COUNTED_OUTPUT = "it is the last of the counted layers, the output layer, whose neurons are never pruned"
 
@@ -74,17 +74,8 @@ def uniform_spec(ratio, n_layers, layers=None):
 
 def parse_ratios(text, option="prs"):
     """Comma-separated pruning ratios, each in [0, 1), none twice: "0,0.5,0.9" → [0.0, 0.5, 0.9]."""
-    items = [p.strip() for p in str(text).split(",")]
-    if not any(items):
-        raise MinidiError(f"{option} is empty: give comma-separated ratios such as 0,0.5,0.9")
-    try:
-        ratios = [float(p) for p in items]
-    except ValueError:
-        raise MinidiError(f"{option} must be comma-separated numbers, got {text!r}") from None
+    ratios = read_list(text, float, option)
     for r in ratios:
         if not 0 <= r < 1:
             raise MinidiError(f"{option}: ratio {r:g} is outside [0, 1)")
-    twice = sorted({r for r in ratios if ratios.count(r) > 1})
-    if twice:
-        raise MinidiError(f"{option} names {', '.join(f'{r:g}' for r in twice)} twice")
     return ratios

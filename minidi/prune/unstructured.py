@@ -5,13 +5,12 @@ drawn from a seeded host generator. A sparsity s keeps exactly round((1 − s)·
 """
 from ..backend import get_array_module
 from ..backend import rng as backend_rng
-from ..errors import check_number
-from .masks import apply_masks, check_scope, keep_top, prunable
+from .masks import apply_masks, check_scope, check_sparsity, keep_top, prunable
 
 
 def masks_from_scores(scores, sparsity, scope="global"):
     """{name: 0/1 host mask} pruning the lowest scores to `sparsity` (keep_top at density 1 − sparsity)."""
-    sparsity = check_number(sparsity, "sparsity", low=0, high=1, high_open=True)
+    sparsity = check_sparsity(sparsity)
     return keep_top(scores, 1 - sparsity, check_scope(scope))
 
 
@@ -26,7 +25,7 @@ def magnitude_masks(model, sparsity, scope="global"):
 def random_masks(model, sparsity, seed=0, scope="local"):
     """Prune uniformly at random (priorities u ~ U(0,1) from a seeded host generator) in place; returns the masks."""
     rng = backend_rng(seed)
-    check_number(sparsity, "sparsity", low=0, high=1, high_open=True)
+    check_sparsity(sparsity)
     masks = masks_from_scores({k: rng.random(p.shape) for k, p in prunable(model).items()}, sparsity, scope)
     apply_masks(model, masks)
     return masks

@@ -1,11 +1,11 @@
 """The core study (Wang et al., 2021): pruning breaks dynamical isometry, a larger finetuning LR repairs it,
 and OrthP restores it exactly. Protocol: ../shared/research/dynamical_isometry.md.
 
-The study is a grid of cells (`minidi.grid`), per replicate s = 0 .. seeds−1:
+The study is a grid of cells (`minidi.lab.grid`), per replicate s = 0 .. seeds−1:
     pretrain   the dense model with the paper's recipe, seed s (shared: in the cache, reused by every study);
     sweep      (a) mean JSV against the pruning ratio: every layer but the output pruned by L1 at PR ∈ `prs`
                (also after OrthP), and the singular values at PR `pr`;
-    layers     (MLPs) the per-layer spectra of the dense network and right after pruning (`minidi.layerspectra`);
+    layers     (MLPs) the per-layer spectra of the dense network and right after pruning (`minidi.measure.layerspectra`);
     finetune   (b) at PR = `pr`, the arms (`arms.py`): {LR 0.01, LR 0.001} × {L1, + OrthP, + AI, the TPP route,
                Scratch-E, Scratch-B}, each with a fresh SGD, with the JSV statistics (and, for MLPs, the per-layer
                spectra) at the start ("epoch 0") and after every epoch;
@@ -26,10 +26,6 @@ from . import cells, report, spec
 from .report import sweep_table, write_report
 from .spec import ARMS, DEFAULT_PR, DEFAULT_PRS, LONG_EPOCHS, SCRATCH_B_CAP, configure, point_name
 from .spec import grid_of as grid
-
-# Options added after results were made: a saved config lacking them has these (the new defaults, so an old
-# folder resumes and runs only the new cells). tpp_epochs: None, the default rule (a ninth of the finetuning).
-ADDED = {"curvature": 20, "arms": list(ARMS), "scratch_b_cap": SCRATCH_B_CAP, "tpp_epochs": None}
 
 NAME = "isometry"
 

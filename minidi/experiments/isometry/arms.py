@@ -3,7 +3,7 @@
 An arm is `lr<η>` or `lr<η>+<route>`, η ∈ {0.01, 0.001} (the finetuning LR table: 0.01 → ×0.1 at 1/3 and 2/3
 of the run, the paper's; 0.001 → ×0.1 at 1/2), route one of
     (none)      L1 pruning at PR, the surviving weights inherited (Wang et al.'s L1 arm)
-    orthp       L1, then OrthP (exact isometry for linear networks; `minidi.isometry.orthp`)
+    orthp       L1, then OrthP (exact isometry for linear networks; `minidi.recover.orthp`)
     ai          L1, then approximate isometry (Lee et al. 2020: per layer ‖W Wᵀ − I‖² by Adam, masks kept), ×gain
     tpp         the regularized route (Wang & Fu 2023): L1's choice fixed on the dense model, `tpp_epochs` of
                 training with the TPP penalty at LR η (λ scaled to the phase: `tpp_step`), then the chosen units
@@ -20,11 +20,11 @@ import os
 
 from ...backend import device_of, to_device
 from ...errors import MinidiError
-from ...isometry import TPPRegularizer, approximate_isometry, gain_for, orthp
+from ...recover import TPPRegularizer, approximate_isometry, gain_for, orthp
 from ...models import fresh
 from ...prune import l1_keep, remove_units
 from ...prune.report import layer_report
-from ...schedule_text import parse_schedule
+from ...schedules import parse_schedule
 
 LRS = ("lr0.01", "lr0.001")
 ROUTES = ("", "orthp", "ai", "tpp", "scratch-e", "scratch-b")

@@ -2,27 +2,29 @@
 import copy
 import os
 
-from ... import curvature, grid
+from ...measure import curvature
+from ...lab import grid
 from ...backend import to_numpy
-from ...checkpoint import load_checkpoint
+from ...train.checkpoint import load_checkpoint
 from ...files import read_json, save_npz, write_json
-from ...hessian import Hessian
-from ...isometry import gain_for, orthp
-from ...layerspectra import LayerMonitor, layer_spectra, linear_closed_form, summarized, supports
+from ...measure.hessian import Hessian
+from ...recover import gain_for, orthp
+from ...measure.layerspectra import LayerMonitor, layer_spectra, linear_closed_form, summarized, supports
 from ...models import STUDY_LAYERS
 from ...models.plan import weight_layers
 from ...prune import prune_neurons, uniform_spec
-from ...schedule_text import parse_schedule
-from ...spectrum import JSVMonitor, jsv, jsv_stats
+from ...schedules import parse_schedule
+from ...measure.spectrum import JSVMonitor, jsv, jsv_stats
 from ...train import evaluate, summarize
-from ..dense import PAPER_TABLE, load_dense, scale_table, train_dense
+from ...train import train_sgd
+from ..dense import PAPER_TABLE, load_dense, scale_table
 from ..studydata import study_data
 from . import arms
+from .. import compat
 
 ARM_TABLES = {"lr0.01": PAPER_TABLE, "lr0.001": "0:0.001,45:0.0001"}   # the arms' LR tables, written for 90 epochs
 
 
-@grid.stored_as("minidi.experiments.isometry:sweep_cell")
 @grid.returns(sweep=grid.LIST, dense_jsv=grid.DICT, widths=grid.LIST)
 def sweep_cell(config, folder, deps, context):
     """(a): for each PR, widths, test accuracy right after pruning, JSV stats after pruning and after OrthP;
@@ -52,7 +54,6 @@ def jsv_vs_pr(dense, x_probe, test, prs, gain, n_layers, layers=None):
     return rows
 
 
-@grid.stored_as("minidi.experiments.isometry:finetune_cell")
 @grid.returns(epoch0=grid.DICT, history=grid.LIST, final_jsv_mean=grid.NUMBER, last5_mean=grid.NUMBER, best_test_acc=grid.NUMBER)
 def finetune_cell(config, folder, deps, context):
     """(b), one arm and one replicate: the arm's starting network (`arms.starting_network`: L1 pruning, + OrthP,
@@ -65,7 +66,7 @@ def finetune_cell(config, folder, deps, context):
     spec = uniform_spec(c["pr"], len(weight_layers(dense)), STUDY_LAYERS.get(c["model"]))
 
     def train(model, schedule, epochs, run_folder, callbacks):
-        return train_dense(model, schedule, data, epochs, c["batch_size"], c["momentum"], c["weight_decay"],
+        return train_sgd(model, schedule, data, epochs, c["batch_size"], c["momentum"], c["weight_decay"],
                            c["seed"], run_folder, callbacks=callbacks, weights=None)
     model, facts = arms.starting_network(c, dense, spec, data, folder, train)
     layers = supports(model)                           # per-layer spectra: MLPs
@@ -81,7 +82,6 @@ def finetune_cell(config, folder, deps, context):
             "final_jsv_mean": history[-1]["jsv_mean"], **summarize(history)}
 
 
-@grid.stored_as("minidi.experiments.isometry:layers_cell")
 @grid.returns(layers=grid.DICT)
 def layers_cell(config, folder, deps, context):
     """The per-layer spectra of the dense network and right after L1 pruning at `pr` (the arms record their own
@@ -103,7 +103,6 @@ def layers_cell(config, folder, deps, context):
     return {"layers": out}
 
 
-@grid.stored_as("minidi.experiments.isometry:curvature_cell")
 @grid.returns(curvature=grid.DICT)
 def curvature_cell(config, folder, deps, context):
     """The curvature lens beside the Jacobian's: top Hessian eigenvalue (Lanczos), trace (Hutchinson) and mean
@@ -127,3 +126,5 @@ def curvature_cell(config, folder, deps, context):
         out[name] = {**lens, "jsv_mean": float(to_numpy(jsv(model, x)).mean())}
     return {"curvature": out}
 
+
+compat.keep_kinds(sweep_cell, finetune_cell, layers_cell, curvature_cell)       # the names old result folders were stored under

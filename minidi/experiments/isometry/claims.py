@@ -130,7 +130,7 @@ def recovery_routes(summary):
 
 def layer_table(summary):
     """States × layers: the mean (s − 1)² of each layer's local Jacobian; and the line naming the layer furthest
-    from isometry after pruning and what each arm does to it (MLPs only: `minidi.layerspectra`)."""
+    from isometry after pruning and what each arm does to it (MLPs only: `minidi.measure.layerspectra`)."""
     layers, arms = summary.get("layers"), summary["arms"]
     if not layers:
         return []

@@ -5,7 +5,8 @@ import os
 
 import numpy as np
 
-from ... import grid, plots
+from ...lab import grid
+from .. import plots
 from ...files import load_npz, save_npz, write_csv, write_json, write_text
 from ..stats import mean_std
 from .claims import acc_curve, claims, jsv_curve, layer_table, mean_layers, mean_over_seeds

@@ -1,15 +1,16 @@
 """The core study's specification: defaults, validation, and the grid of cells (see the package docstring)."""
-from ... import grid, layerspectra
+from ...lab import grid
+from ...measure import layerspectra
 from ...errors import MinidiError, check_number
-from ..limits import MAX_EPOCHS, MAX_ROUNDS, MAX_SEEDS
+from ...limits import MAX_EPOCHS, MAX_ROUNDS, MAX_SEEDS
 from ...models import STUDY_LAYERS, build
 from ...models.plan import weight_layers
 from ...prune import parse_ratios, prune_neurons, uniform_spec
+from ...data import mnist
 from ..dense import pretrain
 from . import cells as kinds
 from .arms import AI, ALL_ARMS, SCRATCH_SEED, flops, parse_arms, scratch_b_epochs, split, tpp_phase_epochs, tpp_step
 
-MNIST_TRAIN = 60000                # the study's training set (TPP's λ schedule is scaled to its iterations)
 
 DEFAULT_PR = {"mlp7-linear": 0.8, "mlp7-relu": 0.9, "lenet300-100": 0.9, "lenet5-linear": 0.9, "lenet5-relu": 0.9}
 DEFAULT_PRS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9)
@@ -63,7 +64,7 @@ def arm_config(c, arm, s, f, steps_per_epoch, scratch_b):
 
 
 def layers_measured(model_name):
-    """Per-layer spectra are measured for fully connected chains (MLPs), as `minidi.layerspectra` asks the model."""
+    """Per-layer spectra are measured for fully connected chains (MLPs), as `minidi.measure.layerspectra` asks the model."""
     return layerspectra.supports(build(model_name))
 
 
@@ -81,7 +82,7 @@ def grid_of(config):
     out = {"pretrain": [], "sweep": [], "finetune": {}, "curvature": [], "layers": []}
     arms_run = c["arms"] if c["finetune_epochs"] else ()
     scratch_b = scratch_b_of(c) if any(a.endswith("scratch-b") for a in arms_run) else None
-    steps = -(-MNIST_TRAIN // 100)
+    steps = -(-mnist.TRAIN_SIZE // 100)      # TPP's λ schedule is scaled to the iterations
     for s in range(c["seeds"]):
         pre = pretrain(c["model"], c["epochs"], seed=s)
         out["pretrain"].append(pre)

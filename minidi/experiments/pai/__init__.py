@@ -2,7 +2,7 @@
 magnitude and random masks at init, and whether shuffling the mask inside each layer, re-drawing the kept
 weights or inverting the scores hurts them. Specification: ../shared/research/pruning_at_init.md.
 
-The study is a grid of cells (`minidi.grid`), per replicate s = 0 .. seeds−1:
+The study is a grid of cells (`minidi.lab.grid`), per replicate s = 0 .. seeds−1:
     dense      the dense model trained with the recipe from init seed s (shared, in the cache): the dense
                reference and the trained weights of the lottery-ticket control;
     mask       one method at one sparsity (and invert or not): scores at init (SNIP/GraSP on 10 training
@@ -22,8 +22,6 @@ from . import cells, report, spec
 from .report import write_report
 from .spec import SPARSITIES, configure, point_name
 from .spec import grid_of as grid
-
-ADDED = {"curvature": 20}           # options added after results were made: a saved config lacking them has these
 
 NAME = "pai"
 

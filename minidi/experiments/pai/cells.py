@@ -2,16 +2,20 @@
 import os
 import time
 
-from ... import curvature, grid, prune
+from ...measure import curvature
+from ...lab import grid
+from ... import prune
 from ...files import load_npz, save_npz
-from ...hessian import Hessian
+from ...measure.hessian import Hessian
 from ...prune.at_init import apply_scores, collapse_report
 from ...prune.scores import per_class_batch
-from ...schedule_text import parse_schedule
-from ...spectrum import JSVMonitor
+from ...schedules import parse_schedule
+from ...measure.spectrum import JSVMonitor
 from ...train import summarize
-from ..dense import jsv_at_start, train_dense
+from ...train import train_sgd
+from ..dense import jsv_at_start, load_dense
 from ..studydata import build_model, study_data
+from .. import compat
 
 VARIANTS = ("original", "shuffle", "reinit", "invert")
 CONTROL = "lth"                                       # magnitude after training, rewound to init
@@ -28,15 +32,13 @@ def _masks(c, model, data, deps, context):
     """Set the masks of (method, sparsity, invert) on `model`; returns the per-layer report."""
     x, y = _scoring_batch(c, data)
     if c["method"] == CONTROL:                          # magnitude of the trained weights, then rewound to init
-        trained = build_model(c, context)
-        trained.load_state_dict(load_npz(os.path.join(deps["dense"]["folder"], "model.npz")))
+        trained = load_dense(deps["dense"], context)
         apply_scores(model, "magnitude", prune.scores(trained, "magnitude"), 1 - c["sparsity"], c["scope"])
         return collapse_report(model)
     return prune.prune_at_init(model, c["method"], c["sparsity"], c["scope"], x, y, c["rounds"], c["invert"],
                                seed=c["seed"])
 
 
-@grid.stored_as("minidi.experiments.pai:mask_cell")
 @grid.returns(layers=grid.LIST, collapsed=grid.LIST, stats_init=grid.DICT)
 def mask_cell(config, folder, deps, context):
     """masks.npz of one method, sparsity and seed, with the collapse report and the layer statistics at init."""
@@ -50,7 +52,6 @@ def mask_cell(config, folder, deps, context):
             "stats_init": prune.layer_stats(model), "score_seconds": seconds}
 
 
-@grid.stored_as("minidi.experiments.pai:collapse_cell")
 @grid.returns(sweep=grid.LIST, first_collapse=grid.OPTIONAL_NUMBER)
 def collapse_cell(config, folder, deps, context):
     """Per sparsity of a fine sweep: the per-layer densities and the collapsed layers of one method. One-shot
@@ -75,7 +76,6 @@ def collapse_cell(config, folder, deps, context):
     return {"sweep": rows, "first_collapse": first}
 
 
-@grid.stored_as("minidi.experiments.pai:train_cell")
 @grid.returns(init=grid.DICT, stats_trained=grid.DICT, jsv_init=grid.DICT, history=grid.LIST, final_test_acc=grid.NUMBER, best_test_acc=grid.NUMBER)
 def train_cell(config, folder, deps, context):
     """Init (seed s), the mask, the variant, then training; JSV at init and every epoch; model.npz at the end."""
@@ -90,14 +90,13 @@ def train_cell(config, folder, deps, context):
         prune.reinit_kept(model, REINIT_OFFSET + c["seed"])
     at_init = {"layers": collapse_report(model), "stats": prune.layer_stats(model)}
     monitor = JSVMonitor(data["train"][0][:c["probe"]])
-    history = train_dense(model, parse_schedule(c["lr"], c["epochs"]), data, c["epochs"], c["batch_size"],
+    history = train_sgd(model, parse_schedule(c["lr"], c["epochs"]), data, c["epochs"], c["batch_size"],
                           c["momentum"], c["weight_decay"], c["seed"], folder, c["augment"], callbacks=[monitor])
     return {"method": c["method"], "sparsity": c["sparsity"], "variant": c["variant"], "seed": c["seed"],
             "init": at_init, "stats_trained": prune.layer_stats(model), "jsv_init": jsv_at_start(monitor, folder),
             "history": history, "final_test_acc": history[-1]["test_acc"], **summarize(history)}
 
 
-@grid.stored_as("minidi.experiments.pai:curvature_cell")
 @grid.returns(top_eigenvalue=grid.NUMBER, trace=grid.NUMBER)
 def curvature_cell(config, folder, deps, context):
     """The curvature lens at init: top Hessian eigenvalue (Lanczos) and trace (Hutchinson) of the masked init
@@ -111,3 +110,5 @@ def curvature_cell(config, folder, deps, context):
     lens = curvature.summary(Hessian(model, x, y, training=True), c["lanczos_steps"], c["trace_probes"], seed=c["seed"])
     return {"method": c["method"], "sparsity": c["sparsity"], "seed": c["seed"], **lens}
 
+
+compat.keep_kinds(mask_cell, collapse_cell, train_cell, curvature_cell)       # the names old result folders were stored under

@@ -8,12 +8,13 @@ import os
 
 import numpy as np
 
-from ... import grid
+from ...lab import grid
 from ...files import load_npz, write_csv, write_json, write_text
-from ...plots import plt, save
+from .figures import draw
+from ...nn.checks import is_prunable
 from ...prune.layerstats import flat_weights, wd_ratios
 from ..stats import mean_std, tolerance, verdict
-from .cells import CONTROL, CONTROL_VARIANTS
+from .cells import CONTROL
 
 PAI = ("magnitude", "snip", "grasp", "synflow")          # the methods the claims are about
 
@@ -76,7 +77,7 @@ def _wd(c, groups, folders, methods):
                     continue
                 load = lambda cell: load_npz(os.path.join(folders[cell.key], "model.npz"))  # noqa: E731
                 orig = load(have["original"])
-                names = [k for k in orig if k.endswith("weight") and orig[k].ndim >= 2]
+                names = [k for k in orig if is_prunable(k, orig[k])]
                 variants = {v: flat_weights(load(cell), names) for v, cell in have.items() if v != "original" and cell}
                 per_seed.append(wd_ratios(flat_weights(orig, names), variants, flat_weights(load(ref), names)))
             if per_seed:
@@ -103,9 +104,12 @@ def _layer_rows(train, wd):
 
 def claims(summary, c, acc, methods):
     """The note's three claims, each held or not, with the numbers."""
+    return [claim_variants(c, acc, methods), claim_distances(summary), claim_ranking(summary, c, acc)]
+
+
+def claim_variants(c, acc, methods):
+    """1. Shuffle and reinit stay within the seed spread for the PaI methods; the control (LTH) drops."""
     top = c["sparsities"][-1]
-    lines = []
-    # 1. shuffle / reinit within the spread for the PaI methods; the control drops
     checks, worst = [], (0.0, "")
     for m in [m for m in PAI if m in c["methods"]]:
         for sp in c["sparsities"]:
@@ -124,29 +128,33 @@ def claims(summary, c, acc, methods):
             drops.append((v, d, tol, d > tol))
     held = bool(checks) and all(checks) and bool(drops) and all(x[3] for x in drops)
     if not checks:
-        lines.append("1. Shuffle and reinit stay within the seed spread for the PaI methods, the control drops: not "
-                     "tested (needs the shuffle or reinit variants).")
-    else:
-        lines.append(f"1. Shuffle and reinit stay within the seed spread for the PaI methods, the control drops: "
-                     f"{verdict(held)} ({sum(checks)}/{len(checks)} method×sparsity×variant within tolerance; "
-                     f"largest excess: {worst[1] or 'none'}; control at sparsity {top:g}: "
-                     + (", ".join(f"{v} drops {d:+.4f} (tol {t:.4f})" for v, d, t, _ in drops) or "not run") + ").")
-    # 2. WD ratios below 1 in most layers (needs the random arm and a shuffle or reinit variant)
+        return ("1. Shuffle and reinit stay within the seed spread for the PaI methods, the control drops: not "
+                "tested (needs the shuffle or reinit variants).")
+    return (f"1. Shuffle and reinit stay within the seed spread for the PaI methods, the control drops: "
+            f"{verdict(held)} ({sum(checks)}/{len(checks)} method×sparsity×variant within tolerance; "
+            f"largest excess: {worst[1] or 'none'}; control at sparsity {top:g}: "
+            + (", ".join(f"{v} drops {d:+.4f} (tol {t:.4f})" for v, d, t, _ in drops) or "not run") + ").")
+
+
+def claim_distances(summary):
+    """2. The weight distances of shuffle/reinit to the original are below random's in most layers."""
     ratios = [(key, v, layer, r) for key, per in summary["wd_ratios"].items() if key.split("|")[0] in PAI
               for v, layers in per.items() for layer, r in layers.items()]
     below = [r < 1 for *_, r in ratios]
     if not ratios:
-        lines.append("2. WD(orig, shuffle) and WD(orig, reinit) below WD(orig, random) in most layers: not tested "
-                     "(needs the random method and the shuffle or reinit variants).")
-    else:
-        lines.append(f"2. WD(orig, shuffle) and WD(orig, reinit) below WD(orig, random) in most layers: "
-                     f"{verdict(sum(below) > len(below) / 2)} ({sum(below)}/{len(below)} method×sparsity×layer×"
-                     f"variant ratios below 1; median ratio {np.median([r for *_, r in ratios]):.3g}).")
-    # 3. the ranking at the highest sparsity, and magnitude collapsing first
+        return ("2. WD(orig, shuffle) and WD(orig, reinit) below WD(orig, random) in most layers: not tested "
+                "(needs the random method and the shuffle or reinit variants).")
+    return (f"2. WD(orig, shuffle) and WD(orig, reinit) below WD(orig, random) in most layers: "
+            f"{verdict(sum(below) > len(below) / 2)} ({sum(below)}/{len(below)} method×sparsity×layer×"
+            f"variant ratios below 1; median ratio {np.median([r for *_, r in ratios]):.3g}).")
+
+
+def claim_ranking(summary, c, acc):
+    """3. The ranking at the highest sparsity, and global magnitude at init collapsing a layer first."""
+    top = c["sparsities"][-1]
     need = [m for m in ("synflow", "snip", "grasp", "random", "magnitude") if m not in c["methods"]]
     if need:
-        lines.append(f"3. SynFlow ≈ SNIP ≥ GraSP > random, magnitude collapses first: not tested (needs {', '.join(need)}).")
-        return lines
+        return (f"3. SynFlow ≈ SNIP ≥ GraSP > random, magnitude collapses first: not tested (needs {', '.join(need)}).")
     a = {m: acc[(m, top, "original")] for m in ("synflow", "snip", "grasp", "random")}
     mu = {m: mean_std(v)[0] for m, v in a.items()}
     eq = abs(mu["synflow"] - mu["snip"]) <= tolerance(a["synflow"], a["snip"])
@@ -154,12 +162,11 @@ def claims(summary, c, acc, methods):
     gt = mu["grasp"] - mu["random"] > tolerance(a["grasp"], a["random"])
     first = {m: min([f if f is not None else 1.0 for f in fs]) for m, fs in summary["first_collapse"].items()}
     collapse_first = all(first["magnitude"] < f for m, f in first.items() if m != "magnitude")
-    lines.append(f"3. At sparsity {top:g}, SynFlow ≈ SNIP ≥ GraSP > random, and global magnitude at init collapses a "
-                 f"layer first: {verdict(eq and ge and gt and collapse_first)} (SynFlow {mu['synflow']:.4f}, SNIP "
-                 f"{mu['snip']:.4f}, GraSP {mu['grasp']:.4f}, random {mu['random']:.4f}: ≈ {eq}, ≥ {ge}, > {gt}; "
-                 f"first sparsity with a collapsed layer: " + ", ".join(
-                     f"{m} {'never' if f == 1.0 else f'{f:g}'}" for m, f in first.items()) + f"; first {collapse_first}).")
-    return lines
+    return (f"3. At sparsity {top:g}, SynFlow ≈ SNIP ≥ GraSP > random, and global magnitude at init collapses a "
+            f"layer first: {verdict(eq and ge and gt and collapse_first)} (SynFlow {mu['synflow']:.4f}, SNIP "
+            f"{mu['snip']:.4f}, GraSP {mu['grasp']:.4f}, random {mu['random']:.4f}: ≈ {eq}, ≥ {ge}, > {gt}; "
+            f"first sparsity with a collapsed layer: " + ", ".join(
+                f"{m} {'never' if f == 1.0 else f'{f:g}'}" for m, f in first.items()) + f"; first {collapse_first}).")
 
 
 def report(c, summary, acc, methods, figures):
@@ -191,62 +198,6 @@ def report(c, summary, acc, methods, figures):
     return "\n".join(lines) + "\n"
 
 
-def draw(out_dir, c, summary, acc, curves, masks, methods):
-    top, figs = c["sparsities"][-1], {}
-    fig, axes = plt.subplots(1, len(methods), figsize=(2.6 * len(methods), 3), sharey=True, squeeze=False)
-    for ax, m in zip(axes[0], methods):
-        for v in (CONTROL_VARIANTS if m == CONTROL else c["variants"]):
-            pts = [(sp, *mean_std(acc[(m, sp, v)])) for sp in c["sparsities"] if (m, sp, v) in acc]
-            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts], marker="o", ms=3, label=v, capsize=2)
-        ax.set(title=m, xlabel="sparsity")
-    axes[0][0].set_ylabel("final test accuracy")
-    axes[0][0].legend(fontsize=7)
-    figs["accuracy vs sparsity per method"] = save(fig, os.path.join(out_dir, "acc_vs_sparsity.png"))
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    layers = [r["name"] for r in masks[(methods[0], top, False, 0)]["layers"]]
-    width = 0.8 / len(methods)
-    for i, m in enumerate(methods):
-        dens = [masks[(m, top, False, 0)]["layers"][j]["density"] for j in range(len(layers))]
-        ax.bar(np.arange(len(layers)) + i * width, dens, width, label=m)
-    ax.set(xticks=np.arange(len(layers)) + 0.4 - width / 2, yscale="log", ylabel="density (seed 0)",
-           title=f"per-layer density at sparsity {top:g} (a missing bar: collapsed)")
-    ax.set_xticklabels(layers, rotation=45, ha="right", fontsize=7)
-    ax.legend(fontsize=7)
-    figs["per-layer density"] = save(fig, os.path.join(out_dir, "layer_density.png"))
-    if summary["wd_ratios"]:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
-        keys = [m for m in methods if f"{m}|{top}" in summary["wd_ratios"]]
-        for ax, v in zip(axes, ("shuffle", "reinit")):
-            for i, m in enumerate(keys):
-                r = summary["wd_ratios"][f"{m}|{top}"].get(v, {})
-                ax.bar(np.arange(len(layers)) + i * 0.8 / len(keys), [r.get(k, np.nan) for k in layers], 0.8 / len(keys), label=m)
-            ax.axhline(1, color="gray", ls=":")
-            ax.set(title=f"WD(orig, {v}) / WD(orig, random)", xticks=np.arange(len(layers)))
-            ax.set_xticklabels(layers, rotation=45, ha="right", fontsize=7)
-        axes[0].legend(fontsize=7)
-        fig.suptitle(f"sparsity {top:g}, trained weights (below the dotted line: closer than random pruning)", fontsize=9)
-        figs["Wasserstein ratios per layer"] = save(fig, os.path.join(out_dir, "wd_ratios.png"))
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for m in methods:
-        cv = np.array(curves[(m, top, "original")])
-        mu = cv.mean(axis=0)
-        line, = axes[1].plot(np.arange(len(mu)), mu, label=m)
-        if len(cv) > 1:
-            sd = cv.std(axis=0, ddof=1)
-            axes[1].fill_between(np.arange(len(mu)), mu - sd, mu + sd, color=line.get_color(), alpha=0.2, lw=0)
-        axes[0].plot(c["sparsities"], [np.mean([x[0] for x in curves[(m, sp, "original")]]) for sp in c["sparsities"]],
-                     "o-", label=m)
-    dense = np.array(summary["dense_jsv"]).mean(axis=0)
-    axes[1].plot(np.arange(len(dense)), dense, "k--", label="dense")
-    axes[0].set(xlabel="sparsity", ylabel="mean JSV at init", yscale="log", title="Jacobian at init")
-    axes[1].set(xlabel="epoch (0 = init)", ylabel="mean JSV", yscale="log", title=f"sparsity {top:g}, original masks")
-    axes[1].legend(fontsize=7)
-    figs["mean JSV at init and vs epoch"] = save(fig, os.path.join(out_dir, "jsv.png"))
-    if summary["curvature"]:
-        figs["curvature at init"] = draw_lens(out_dir, c, summary["curvature"])
-    return figs
-
-
 # --- the curvature lens at init (not a claim of the papers) ---------------------------------------------------
 def lens(groups, folders):
     """{"method|sparsity": {top_eigenvalue, trace: mean over seeds; *_std}} of the curvature cells."""
@@ -272,16 +223,3 @@ def lens_lines(c, curv):
                  f"{curv[f'{m}|{sp}']['trace']:.3g}" for sp in c["sparsities"]]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     return lines
-
-
-def draw_lens(out_dir, c, curv):
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for m in c["methods"]:
-        for ax, key in zip(axes, ("top_eigenvalue", "trace")):
-            ax.plot(c["sparsities"], [abs(curv[f"{m}|{sp}"][key]) for sp in c["sparsities"]], "o-", label=m)
-    for ax, key, name in zip(axes, ("top_eigenvalue", "trace"), ("top Hessian eigenvalue", "|Hessian trace|")):
-        ax.axhline(abs(curv["dense|0.0"][key]), color="k", ls="--", lw=0.8, label="dense")
-        ax.set(xlabel="sparsity", yscale="log", title=f"{name} at init")
-    axes[0].legend(fontsize=7)
-    return save(fig, os.path.join(out_dir, "curvature.png"))
-

@@ -1,13 +1,15 @@
 """The pruning-at-initialization study's specification: the recipes, defaults, validation, the grid of cells."""
 import itertools
 
-from ... import grid
+from ...lab import grid
 from ...errors import MinidiError, check_number
-from ..limits import MAX_EPOCHS, MAX_ROUNDS, MAX_SEEDS
+from ...limits import MAX_EPOCHS, MAX_ROUNDS, MAX_SEEDS
+from ...prune import check_scope, check_sparsity
 from ...prune.scores import METHODS
-from ...schedule_text import parse_schedule
+from ...schedules import parse_schedule
 from ..dense import RECIPE_KEYS, RECIPES, recipe_cell
 from ..studydata import model_and_dataset
+from .. import compat
 from . import cells as kinds
 from .cells import CONTROL, CONTROL_VARIANTS, VARIANTS
 
@@ -30,9 +32,8 @@ def configure(model_name="lenet300-100", dataset=None, epochs=None, seeds=1, spa
             raise MinidiError(f"unknown variant {v!r}: choose from {', '.join(VARIANTS)}")
     if not methods or not variants or "original" not in variants:
         raise MinidiError("give at least one method, and variants that include 'original'")
-    if scope not in ("global", "local"):
-        raise MinidiError(f"--scope must be global or local, got {scope!r}")
-    sparsities = sorted(check_number(s, "sparsity", low=0, high=1, high_open=True) for s in sparsities)
+    check_scope(scope, "--scope")
+    sparsities = sorted(check_sparsity(s) for s in sparsities)
     if not sparsities or len(set(sparsities)) < len(sparsities):
         raise MinidiError("give each sparsity once, at least one")
     recipe = dict(RECIPES[family])
@@ -48,10 +49,6 @@ def configure(model_name="lenet300-100", dataset=None, epochs=None, seeds=1, spa
 
 
 MASK_DEFAULTS = dict(scope="global", rounds=100, invert=False)
-# GraSP's H g is exact since the R-operator (minidi.hessian); the finite difference it replaced was wrong at ReLU
-# kinks. This field, which GraSP cells computed before lack, gives them new hashes, so old GraSP results are never
-# reused (every other method's cells keep theirs).
-GRASP = {"grasp": dict(grasp_hvp="r-operator")}
 
 
 def grid_of(config):
@@ -71,7 +68,7 @@ def grid_of(config):
                 kinds.collapse_cell, dict(model=c["model"], dataset=c["dataset"], method=m,
                                                              seed=s, scope=c["scope"], rounds=c["rounds"],
                                                              sparsities=list(COLLAPSE_SWEEP),
-                                                             synthetic_samples=c["synthetic_samples"], **GRASP.get(m, {})),
+                                                             synthetic_samples=c["synthetic_samples"], **compat.cell_extras(m)),
                 defaults=MASK_DEFAULTS, label=f"collapse {m} s{s}")
         for m, sp in itertools.product(methods, c["sparsities"]):
             variants = CONTROL_VARIANTS if m == CONTROL else c["variants"]
@@ -79,7 +76,7 @@ def grid_of(config):
                 mask = grid.Cell(kinds.mask_cell,
                                  dict(model=c["model"], dataset=c["dataset"], method=m, sparsity=sp, seed=s,
                                       scope=c["scope"], rounds=c["rounds"], invert=invert,
-                                      synthetic_samples=c["synthetic_samples"], **GRASP.get(m, {})),
+                                      synthetic_samples=c["synthetic_samples"], **compat.cell_extras(m)),
                                  deps={"dense": dense} if m == CONTROL else {}, defaults=MASK_DEFAULTS,
                                  label=f"mask {m} {sp:g}{' inv' if invert else ''} s{s}")
                 out["mask"][(m, sp, invert, s)] = mask

@@ -1,7 +1,7 @@
 """The retraining study (Le & Hua, ICLR 2021): after pruning, is it the schedule's large learning rate that
 makes learning-rate rewinding beat fine-tuning? Specification: ../shared/research/retraining.md.
 
-The grid (`minidi.grid`), per replicate s = 0 .. seeds−1:
+The grid (`minidi.lab.grid`), per replicate s = 0 .. seeds−1:
     dense    the dense model, E epochs (SGD momentum 0.9, wd 1e-4, LR 0.1 ×0.1 at E/2 and 3E/4), seed s; it keeps
              model.npz and the weights of every epoch E − T that a requested budget T needs for WR
              (rewind-<k>.npz), and no other epoch (shared: in the cache);

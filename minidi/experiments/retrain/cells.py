@@ -1,13 +1,14 @@
 """The retraining study's cells: prune the dense model once, then retrain it under one schedule and budget."""
-import os
 
-from ... import grid, prune
-from ...files import load_npz
+from ...lab import grid
+from ... import prune
 from ...schedules import retraining_schedule
-from ...spectrum import JSVMonitor, jsv, jsv_stats
+from ...measure.spectrum import JSVMonitor, jsv, jsv_stats
 from ...train import evaluate, summarize
-from ..dense import train_dense
-from ..studydata import build_model, study_data
+from ...train import train_sgd
+from ..dense import load_dense
+from ..studydata import study_data
+from .. import compat
 
 
 def prune_spec(model, ratio):
@@ -27,23 +28,23 @@ def pruned_start(final, start, structure, arm, ratio, seed):
     return prune.apply_masks(start, prune.keep_top(scores, 1 - ratio, "global"))
 
 
-@grid.stored_as("minidi.experiments.retrain:retrain_cell")
 @grid.returns(epoch0=grid.DICT, history=grid.LIST, final_test_acc=grid.NUMBER)
 def retrain_cell(config, folder, deps, context):
     c = config
     data = study_data(c, context)
-    final = build_model(c, context)
-    final.load_state_dict(load_npz(os.path.join(deps["dense"]["folder"], "model.npz")))
+    final = load_dense(deps["dense"], context)
     start = final
     if c["schedule"] == "wr":
-        start = build_model(c, context)
-        start.load_state_dict(load_npz(os.path.join(deps["dense"]["folder"], f"rewind-{c['epochs'] - c['budget']}.npz")))
+        start = load_dense(deps["dense"], context, f"rewind-{c['epochs'] - c['budget']}.npz")
     model = pruned_start(final, start, c["structure"], c["arm"], c["ratio"], c["seed"])
     x_probe = data["train"][0][:c["probe"]]
     epoch0 = {"test_acc": evaluate(model, *data["test"])[1], "jsv": jsv_stats(jsv(model, x_probe))}
     schedule = retraining_schedule(c["schedule"], c["epochs"], c["budget"], c["eta_max"], c["eta_min"])
-    history = train_dense(model, schedule, data, c["budget"], c["batch_size"], c["momentum"], c["weight_decay"],
+    history = train_sgd(model, schedule, data, c["budget"], c["batch_size"], c["momentum"], c["weight_decay"],
                           c["seed"] + 1000, folder, c["augment"], callbacks=[JSVMonitor(x_probe, at_start=False)],
                           weights=None)
     return {"arm": c["arm"], "schedule": c["schedule"], "budget": c["budget"], "seed": c["seed"], "epoch0": epoch0,
             "history": history, "final_test_acc": history[-1]["test_acc"], **summarize(history)}
+
+
+compat.keep_kinds(retrain_cell)       # the names old result folders were stored under

@@ -7,9 +7,9 @@ import os
 
 import numpy as np
 
-from ... import grid
+from ...lab import grid
 from ...files import write_csv, write_json, write_text
-from ...plots import plot_schedules, plt, save
+from ..plots import plot_schedules, plt, save
 from ..stats import mean_std, tolerance, verdict
 
 LARGE = ("slr", "clr")                         # the schedules that restart at a large LR

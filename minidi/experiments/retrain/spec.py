@@ -1,7 +1,7 @@
 """The retraining study's specification: the recipe, defaults, validation and the grid of cells."""
-from ... import grid
+from ...lab import grid
 from ...errors import MinidiError, check_number
-from ..limits import MAX_EPOCHS, MAX_SEEDS
+from ...limits import MAX_EPOCHS, MAX_SEEDS
 from ...schedules import RETRAINING
 from ..dense import stepped_cell
 from ..studydata import model_and_dataset

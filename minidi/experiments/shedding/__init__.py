@@ -1,8 +1,8 @@
 """The weight-shedding study (Azarian & Porikli 2021): after a small random prune, does fine-tuning shed a
 large share of the remaining weights, and can random pruning with shedding approach global magnitude pruning?
-Specification: ../shared/research/weight_shedding.md; our operational definitions: minidi/shedding.py.
+Specification: ../shared/research/weight_shedding.md; our operational definitions: minidi/measure/shedding.py.
 
-The grid (`minidi.grid`), per replicate s:
+The grid (`minidi.lab.grid`), per replicate s:
     dense    the dense model (`experiments.dense.recipe_cell` with the MNIST recipe the pai study uses too: SGD
              lr 0.1, batch 128, 16 epochs; shared);
     cascade  random global prune of `fraction` of the weights, then F epochs of fine-tuning at a large (0.1) or
@@ -19,7 +19,7 @@ The parts: spec.py (arms, routes, defaults, validation, the grids), cells.py, re
 """
 from . import cells, report, spec
 from .report import write_report
-from .spec import ADDED, configure, point_name
+from .spec import configure, point_name
 from .spec import grid_of as grid
 
 NAME = "shedding"
@@ -38,4 +38,4 @@ def run(out_dir="results/shedding", device=None, data_dir=None, resume=False, qu
                       rerun=rerun)
 
 
-__all__ = ["NAME", "ADDED", "configure", "grid", "point_name", "write_report", "warnings", "run", "cells", "report", "spec"]
+__all__ = ["NAME", "configure", "grid", "point_name", "write_report", "warnings", "run", "cells", "report", "spec"]

@@ -1,23 +1,25 @@
 """The weight-shedding study's cells: the cascade after a small random prune, one point of the phase map, and
 one pruning route."""
 import copy
-import os
 
-import numpy as np
 
-from ... import grid, prune, shedding
-from ...files import load_npz
+from ...lab import grid
+from ... import prune
+from ...measure import shedding
 from ...prune import keep_top, kept_count, masked_priority, prunable
-from ...schedule_text import parse_schedule
+from ...schedules import parse_schedule
 from ...schedules import Constant
-from ...spectrum import JSVMonitor
+from ...measure.spectrum import JSVMonitor
 from ...train import evaluate
-from ..dense import train_dense
-from ..studydata import build_model, study_data, subset
+from ...train import train_sgd
+from ..dense import load_dense
+from ..studydata import study_data, subset
+from .. import compat
 
 ARM_NAMES = ("large+wd", "large", "small+wd", "small")
 ROUTES = ("gmp", "gradual", "random-shed", "random-noshed")
 FINAL_WD = 5e-4
+MOMENTUM = 0.9            # SGD momentum of every fine-tuning run of the study (the decay law uses it too)
 
 
 def arms(lr, wd):
@@ -32,9 +34,7 @@ def _data(c, context):
 
 
 def _dense(c, deps, context):
-    model = build_model(c, context)
-    model.load_state_dict(load_npz(os.path.join(deps["dense"]["folder"], "model.npz")))
-    return model
+    return load_dense(deps["dense"], context)
 
 
 def _random_prune(model, n_remove, seed):
@@ -45,8 +45,8 @@ def _random_prune(model, n_remove, seed):
 
 
 def _fit(model, data, c, schedule, epochs, wd, seed, folder=None, callbacks=()):
-    """SGD momentum 0.9 at the cell's batch size; checkpointed (and resumable) only when given a folder."""
-    return train_dense(model, schedule, data, epochs, c.get("batch_size", 128), 0.9, wd, seed, folder,
+    """SGD with MOMENTUM at the cell's batch size; checkpointed (and resumable) only when given a folder."""
+    return train_sgd(model, schedule, data, epochs, c.get("batch_size", 128), MOMENTUM, wd, seed, folder,
                        callbacks=callbacks, resume=folder is not None, weights=None)
 
 
@@ -58,7 +58,6 @@ def _start(c, model):
     return shedding.thresholds(model, prune_threshold=prune_threshold), shedding.bn_threshold(model)
 
 
-@grid.stored_as("minidi.experiments.shedding:cascade_cell")
 @grid.returns(taus=grid.DICT, trace=grid.LIST, history=grid.LIST, jsv_init=grid.OPTIONAL_NUMBER, implicit=grid.DICT, disconnected=grid.DICT, dead_units=grid.DICT, final_test_acc=grid.NUMBER)
 def cascade_cell(config, folder, deps, context):
     c = config
@@ -81,7 +80,6 @@ def cascade_cell(config, folder, deps, context):
             "final_test_acc": history[-1]["test_acc"]}
 
 
-@grid.stored_as("minidi.experiments.shedding:map_cell")
 @grid.returns(taus=grid.DICT, history=grid.LIST, steps_per_epoch=grid.NUMBER, final_test_acc=grid.NUMBER)
 def map_cell(config, folder, deps, context):
     """One point of the phase map: the random prune of `fraction`, then `epochs` of fine-tuning at constant
@@ -107,7 +105,6 @@ def gmp_step(model, sparsity, tau):
     return removed, picked, sum(int(v.sum()) for v in shed.values())
 
 
-@grid.stored_as("minidi.experiments.shedding:route_steps_cell")
 @grid.returns(log=grid.LIST, acc_after_pruning=grid.NUMBER, history=grid.LIST, collapsed=grid.LIST, final_test_acc=grid.NUMBER, epochs_before_final=grid.NUMBER)
 def route_cell(config, folder, deps, context):
     """One pruning route to `sparsity` in `steps` prune steps on the cubic schedule (`prune.gradual_sparsities`),
@@ -152,3 +149,6 @@ def route_cell(config, folder, deps, context):
     return {"route": c["route"], "sparsity": c["sparsity"], "kept": kept_count(model), "log": log,
             "epochs_before_final": epochs, "acc_after_pruning": acc_pruned, "history": history,
             "collapsed": prune.layer_collapse(model), "final_test_acc": history[-1]["test_acc"]}
+
+
+compat.keep_kinds(cascade_cell, map_cell, route_cell)       # the names old result folders were stored under

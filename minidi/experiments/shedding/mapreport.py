@@ -5,10 +5,13 @@ import os
 
 import numpy as np
 
-from ... import decay, grid, shedding
+from ...theory import decay
+from ...lab import grid
+from ...measure import shedding
 from ...files import write_csv, write_json, write_text
-from ...plots import plt, save
+from ..plots import plt, save
 from ..stats import mean_std, verdict
+from .cells import MOMENTUM
 from .spec import map_points
 
 TAU = "kappa=0.01"
@@ -42,7 +45,7 @@ def point_stats(c, results):
 def shed_epochs(c, results, lr, wd):
     """Epochs the decay law gives a median weight with zero gradient to fall below κ = 1e-2 (None: never)."""
     steps = next(iter(results.values()))["steps_per_epoch"]
-    return decay.epochs_to_fall(1e-2, lr, 0.9, wd, int(steps)) if wd > 0 else None
+    return decay.epochs_to_fall(1e-2, lr, MOMENTUM, wd, int(steps)) if wd > 0 else None
 
 
 def region(c, stats):
@@ -135,12 +138,11 @@ def write_map_report(out_dir, config, groups, folders, seconds):
     return summary
 
 
-def map_text(c, summary, stats, results, reg, chosen, figures):
-    snaps = snapshots(c["map_epochs"])
+def map_header(c, summary, results):
     steps = int(next(iter(results.values()))["steps_per_epoch"])
     corners = sorted({(lr, wd, f) for lr, wd, f, s in map_points(c) if s > 0})
     lines = [f"# Shedding phase map: {c['model']} on {c['dataset']}", "",
-             f"A random global prune of f, then up to {c['map_epochs']} epochs at constant LR (SGD momentum 0.9, batch "
+             f"A random global prune of f, then up to {c['map_epochs']} epochs at constant LR (SGD momentum {MOMENTUM:g}, batch "
              f"{c['batch_size']}, {steps} steps an epoch"
              + (f", the first {c['train_samples']} training and {c['test_samples']} test images" if c["train_samples"] else "")
              + f"); σ after every epoch (each epoch column is the same run read at that epoch). Replicate 0 at every "
@@ -148,25 +150,34 @@ def map_text(c, summary, stats, results, reg, chosen, figures):
              f"invocation), cells' compute time {summary['seconds']['compute']:.0f} s.", "",
              f"Each entry: σ/f at τ = 0.01·median |θ(t₀)| (σ/f ≥ {SEVERAL:g} in bold), test accuracy after it; the "
              f"decay law's epochs for a zero-gradient median weight to fall below τ in the last column.", ""]
-    for f in c["map_fractions"]:
-        lines += [f"### pruned fraction f = {f:g}", "",
-                  "| LR | weight decay | " + " | ".join(f"epoch {e}" for e in snaps) + " | decay law (epochs) |",
-                  "|---|---|" + "---|" * (len(snaps) + 1)]
-        for lr in c["map_lrs"]:
-            for wd in c["map_wds"]:
-                cells = []
-                for e in snaps:
-                    st = stats[(lr, wd, f, e)]
-                    r = st["sigma"][TAU][0] / f
-                    txt = f"{r:.2f}" + (f" ± {st['sigma'][TAU][1] / f:.2f}" if st["seeds"] > 1 else "")
-                    cells.append((f"**{txt}**" if r >= SEVERAL else txt) + f" ({st['acc'][0]:.3f})")
-                t = shed_epochs(c, results, lr, wd)
-                lines.append(f"| {lr:g} | {wd:g} | " + " | ".join(cells) + f" | {'never' if t is None else f'{t:.1f}'} |")
-        lines.append("")
+    return lines
+
+
+def fraction_table(c, stats, results, f):
+    """The σ/f table of one pruned fraction: a row per (LR, weight decay), a column per snapshot epoch."""
+    snaps = snapshots(c["map_epochs"])
+    lines = [f"### pruned fraction f = {f:g}", "",
+              "| LR | weight decay | " + " | ".join(f"epoch {e}" for e in snaps) + " | decay law (epochs) |",
+              "|---|---|" + "---|" * (len(snaps) + 1)]
+    for lr in c["map_lrs"]:
+        for wd in c["map_wds"]:
+            cells = []
+            for e in snaps:
+                st = stats[(lr, wd, f, e)]
+                r = st["sigma"][TAU][0] / f
+                txt = f"{r:.2f}" + (f" ± {st['sigma'][TAU][1] / f:.2f}" if st["seeds"] > 1 else "")
+                cells.append((f"**{txt}**" if r >= SEVERAL else txt) + f" ({st['acc'][0]:.3f})")
+            t = shed_epochs(c, results, lr, wd)
+            lines.append(f"| {lr:g} | {wd:g} | " + " | ".join(cells) + f" | {'never' if t is None else f'{t:.1f}'} |")
+    lines.append("")
+    return lines
+
+
+def last_epoch_table(c, stats):
     last = c["map_epochs"]
-    lines += ["### every τ, relative σ, dead units and BN-dead channels at the last epoch", "",
-              "| LR | wd | f | σ κ=1e-2 | σ κ=1e-3 | σ prune τ | relative σ | dead units by weights | "
-              "dead units by activations | BN-dead channels |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["### every τ, relative σ, dead units and BN-dead channels at the last epoch", "",
+             "| LR | wd | f | σ κ=1e-2 | σ κ=1e-3 | σ prune τ | relative σ | dead units by weights | "
+             "dead units by activations | BN-dead channels |", "|---|---|---|---|---|---|---|---|---|---|"]
     for lr in c["map_lrs"]:
         for wd in c["map_wds"]:
             for f in c["map_fractions"]:
@@ -174,7 +185,12 @@ def map_text(c, summary, stats, results, reg, chosen, figures):
                 lines.append(f"| {lr:g} | {wd:g} | {f:g} | " + " | ".join(f"{st['sigma'][k][0]:.4f}" for k in
                                                                             ("kappa=0.01", "kappa=0.001", "prune"))
                              + f" | {st['relative'][0]:.4f} | {st['dead_w']:g} | {st['dead_a']:g} | {st['bn_dead']:g} |")
-    lines += ["", "## The region", ""]
+    return lines
+
+
+def region_text(c, results, reg, chosen):
+    last = c["map_epochs"]
+    lines = ["", "## The region", ""]
     if reg:
         lines += [f"σ ≥ {SEVERAL:g}× f (κ = 1e-2), from the epoch given to the end of the run:", ""]
         lines += [f"- LR {lr:g}, weight decay {wd:g}, f = {f:g}: from epoch {e}" for lr, wd, f, e in reg]
@@ -193,6 +209,14 @@ def map_text(c, summary, stats, results, reg, chosen, figures):
         lines += layer_text(c, results, lr, wd)
     else:
         lines.append("The region is empty: no setting picked.")
+    return lines
+
+
+def map_text(c, summary, stats, results, reg, chosen, figures):
+    lines = map_header(c, summary, results)
+    for f in c["map_fractions"]:
+        lines += fraction_table(c, stats, results, f)
+    lines += last_epoch_table(c, stats) + region_text(c, results, reg, chosen)
     lines += ["", "## Claims of the map (computed from this run)", ""] + summary["claims"]
     lines += ["", "## Figures", ""] + [f"![{t}]({os.path.basename(p)})" for t, p in figures.items()]
     return "\n".join(lines) + "\n"

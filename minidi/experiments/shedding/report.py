@@ -7,11 +7,14 @@ import os
 
 import numpy as np
 
-from ... import decay, grid, shedding
+from ...theory import decay
+from ...lab import grid
+from ...measure import shedding
 from ...files import write_csv, write_json, write_text
-from ...plots import plt, save
+from ..plots import plt, save
 from ..stats import mean_std, tolerance, verdict
-from .cells import ARM_NAMES, FINAL_WD, ROUTES, arms
+from ...data import mnist
+from .cells import ARM_NAMES, FINAL_WD, MOMENTUM, ROUTES, arms
 
 TAU = "kappa=0.01"
 SHED_LEVEL = 0.1          # "a layer has shed" once σ_ℓ (κ = 1e-2) reaches 10 % of its unpruned weights
@@ -145,13 +148,13 @@ def claims(c, cascade, sigma_end, dead, acc, pickup):
 
 def time_to_shed(c, cascade, arm):
     """{τ label: epochs a weight of median size with zero loss gradient needs to fall below τ (None: never)} under
-    the arm's SGD (momentum 0.9, batch 128), from the decay law (`minidi.decay`)."""
+    the arm's SGD (momentum 0.9, batch 128), from the decay law (`minidi.theory.decay`)."""
     lr, wd = arms(c["shed_lr"], c["shed_wd"])[arm]
-    n_train = c.get("train_samples") or (60000 if c["dataset"] == "mnist" else c["synthetic_samples"])
+    n_train = c.get("train_samples") or (mnist.TRAIN_SIZE if c["dataset"] == "mnist" else c["synthetic_samples"])
     steps = -(-n_train // c.get("batch_size", 128))
     taus = cascade[(arm, 0)]["taus"]
     median = taus["kappa=0.01"] / 1e-2
-    return {k: (decay.epochs_to_fall(t / median, lr, 0.9, wd, steps) if 0 < t < median else None)
+    return {k: (decay.epochs_to_fall(t / median, lr, MOMENTUM, wd, steps) if 0 < t < median else None)
             for k, t in taus.items()}
 
 
@@ -159,7 +162,7 @@ def decay_lines(c, cascade):
     """The decay law beside the measured σ: was the run long enough to shed at all?"""
     lines = ["", "## The decay law: was the run long enough to shed?", "",
              f"A weight whose loss gradient is 0 shrinks only by weight decay, through SGD's momentum recurrence "
-             f"(`minidi.decay`). Epochs it needs to fall below each τ, from the median weight size, against this "
+             f"(`minidi.theory.decay`). Epochs it needs to fall below each τ, from the median weight size, against this "
              f"run's {c['epochs']} epochs of fine-tuning:", "",
              "| cascade arm | κ = 1e-2 | κ = 1e-3 | prune τ | long enough for κ = 1e-2 |", "|---|---|---|---|---|"]
     for arm in arms(c["shed_lr"], c["shed_wd"]):
@@ -212,7 +215,7 @@ def layer_lines(c, rows):
 def report(c, summary, cascade, acc, figures):
     lines = [f"# Cascade weight shedding: {c['model']} on {c['dataset']}", "",
              f"{c['seeds']} replicate(s); random prune of {c['fraction']:g}, then {c['epochs']} epochs of fine-tuning "
-             f"(SGD momentum 0.9, batch {c.get('batch_size', 128)}"
+             f"(SGD momentum {MOMENTUM:g}, batch {c.get('batch_size', 128)}"
              + (f", the first {c['train_samples']} training and {c['test_samples']} test images" if c.get("train_samples") else "")
              + f"); routes to {', '.join(f'{s:g}' for s in c['sparsities'])} sparsity, gradual GMP in "
              f"{c['steps']} steps; wall time {summary['seconds']['wall']:.0f} s (this invocation), cells' compute time {summary['seconds']['compute']:.0f} s. τ = 0.01 · median |θ(t₀)| unless named.", "",

@@ -5,9 +5,9 @@ the phase map (dense, one fine-tuning run per LR × weight decay × pruned fract
 so the map's epoch axis comes from each run's own history: a constant-LR run's first E epochs *are* the E-epoch
 run, the data order being seeded per epoch). In the map, replicate 0 runs at every point and replicates 1 … S−1
 at its corners only (the extreme LR, weight decay and fraction)."""
-from ... import grid
+from ...lab import grid
 from ...errors import MinidiError, check_number
-from ..limits import MAX_EPOCHS, MAX_SEEDS, MAX_STEPS
+from ...limits import MAX_EPOCHS, MAX_SEEDS, MAX_STEPS
 from ..dense import RECIPE_KEYS, RECIPES, recipe_cell
 from . import cells as kinds
 from .cells import ARM_NAMES, ROUTES, arms
@@ -22,9 +22,8 @@ DATA_DEFAULT = dict(train_samples=None, test_samples=None, batch_size=RECIPES["m
 # The phase map's axes, per model (each overridable): fine-tuning epochs long enough for the decay law to shed.
 MAP = {"conv4-mnist": dict(lrs=(0.01, 0.1), wds=(0.0, 5e-3, 2e-2), fractions=(0.05, 0.2), epochs=3)}
 MAP_DEFAULT = dict(lrs=(0.01, 0.03, 0.1), wds=(0.0, 5e-4, 2e-3, 5e-3), fractions=(0.05, 0.1, 0.2), epochs=40)
-# options added since the first release, at their defaults: an older folder is resumed, not refused
-ADDED = dict(shed_lr=0.1, shed_wd=5e-4, round_epochs=1, map=False, map_lrs=None, map_wds=None, map_fractions=None,
-             map_epochs=None, **DATA_DEFAULT)
+
+SHED_DEFAULTS = dict(shed_lr=0.1, shed_wd=5e-4, round_epochs=1)    # the paper's fine-tuning of the shedding arms
 
 
 def _values(given, default, what, low, high, low_open=False):
@@ -35,7 +34,8 @@ def _values(given, default, what, low, high, low_open=False):
 
 
 def configure(model_name="lenet300-100", dataset="mnist", fraction=0.2, epochs=10, sparsities=SPARSITIES,
-              steps=5, seeds=1, probe=1000, synthetic_samples=2400, shed_lr=0.1, shed_wd=5e-4, round_epochs=1,
+              steps=5, seeds=1, probe=1000, synthetic_samples=2400, shed_lr=SHED_DEFAULTS["shed_lr"],
+              shed_wd=SHED_DEFAULTS["shed_wd"], round_epochs=SHED_DEFAULTS["round_epochs"],
               map=False, map_lrs=None, map_wds=None, map_fractions=None, map_epochs=None):
     if model_name not in MODELS:
         raise MinidiError(f"the shedding study runs on {', '.join(MODELS)}, not {model_name!r}")
@@ -132,9 +132,9 @@ def grid_of(config):
 def point_name(config):
     c = config
     name = f"{c['model']}-f{c['fraction']:g}-e{c['epochs']}-k{c['steps']}"
-    if any(c.get(k, ADDED[k]) != ADDED[k] for k in ("shed_lr", "shed_wd", "round_epochs")):
+    if any(c.get(k, v) != v for k, v in SHED_DEFAULTS.items()):     # the folder names the settings that differ
         name += f"-lr{c['shed_lr']:g}-wd{c['shed_wd']:g}-r{c['round_epochs']}"
     return "map-" + c["model"] if c.get("map") else name
 
 
-__all__ = ["configure", "grid_of", "point_name", "map_points", "MODELS", "ARM_NAMES", "ADDED"]
+__all__ = ["configure", "grid_of", "point_name", "map_points", "MODELS", "ARM_NAMES"]

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .schedules import retraining_schedule  # noqa: E402
+from ..schedules import retraining_schedule  # noqa: E402
 
 
 ROUTE_STYLES = {"": "-", "orthp": "--", "ai": "-.", "tpp": ":", "scratch-e": "-", "scratch-b": "--"}

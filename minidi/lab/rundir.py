@@ -15,8 +15,8 @@ import os
 import socket
 import time
 
-from .errors import MinidiError, checks_passed, warn
-from .files import TMP_PREFIX, finite_or_none, read_json, write_json
+from ..errors import MinidiError, warn
+from ..files import TMP_PREFIX, finite_or_none, read_json, write_json
 
 
 def check_folder_path(path, option="--out"):
@@ -137,8 +137,14 @@ def check_run_dir(out_dir, config, resume, may_change=(), resume_from=None, opti
                           "which a fresh start would replace); choose another folder")
 
 
+first_write_hooks = []     # called once every value is checked, before the first byte: the CLI releases warnings
+
+
 def write_config(out_dir, config):
-    """Create the folder and write `config.json`: the first write of a run, after every check has passed."""
-    checks_passed()
+    """Create the folder and write `config.json`: the first write of a run, after every check has passed
+    (each of `first_write_hooks` is called first: the CLI holds warnings until then, so that a bad input prints
+    its error alone)."""
+    for hook in list(first_write_hooks):
+        hook()
     os.makedirs(out_dir, exist_ok=True)
     write_json(os.path.join(out_dir, "config.json"), config)

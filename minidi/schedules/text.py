@@ -10,8 +10,8 @@
 """
 import math
 
-from .errors import MinidiError, check_number, warn
-from .schedules import Constant, Cosine, EpochTable, MultiStep, OneCycle
+from ..errors import MinidiError, check_number, warn
+from .curves import Constant, Cosine, EpochTable, MultiStep, OneCycle
 
 
 def _options(text, kind, allowed):

@@ -4,8 +4,8 @@ MinidiError naming the file and what to delete, never a KeyError in a report and
 import json
 import os
 
-from .errors import MinidiError
-from .files import read_json
+from ..errors import MinidiError
+from ..files import read_json
 
 RESULT, STATUS = "result.json", "status.json"
 

@@ -1,11 +1,11 @@
 """Where a grid's cells run, all behind the `concurrent.futures.Executor` interface: this process (default), a
 local process pool of K workers with one BLAS thread each (`workers=K`), or a Dask distributed scheduler
-(`scheduler="tcp://host:port"`, the optional extra `minidi[dist]`). `minidi.grid.run` drives any of them."""
+(`scheduler="tcp://host:port"`, the optional extra `minidi[dist]`). `minidi.lab.grid.run` drives any of them."""
 import concurrent.futures as cf
 import multiprocessing
 import os
 
-from .errors import MinidiError, environ_number
+from ..errors import MinidiError, environ_number
 
 BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 

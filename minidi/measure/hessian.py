@@ -30,43 +30,10 @@ import copy
 
 import numpy as np
 
-from .backend import get_array_module
-from .errors import MinidiError, check_number
-from .nn import SoftmaxCrossEntropy
-
-
-def check_batch(model, x, y=None, what="the batch"):
-    """x (and y) fit the model: arrays (NumPy or device), x of the model's sample shape and finite, y one integer
-    label in [0, classes) per sample. A MinidiError names what does not fit."""
-    if not (hasattr(x, "shape") and hasattr(x, "dtype")):
-        raise MinidiError(f"{what}: x must be an array, got {type(x).__name__}")
-    if np.dtype(x.dtype).kind != "f":
-        raise MinidiError(f"{what}: x must hold floats, got dtype {x.dtype}")
-    shape = getattr(model, "sample_shape", None)
-    weights = weight_parameters(model)
-    if not weights:
-        raise MinidiError(f"{type(model).__name__} has no weights (no Linear or Conv2d layer)")
-    first = next(iter(weights.values()))
-    if shape is None and first.data.ndim == 2:
-        shape = (first.shape[1],)
-    if shape is not None and int(np.prod(x.shape[1:])) != int(np.prod(shape)):
-        raise MinidiError(f"{what}: a sample of x has shape {tuple(x.shape[1:])}, the model takes {tuple(shape)}")
-    if not bool(get_array_module(x).isfinite(x).all()):
-        raise MinidiError(f"{what}: x holds NaN or infinite values")
-    if y is not None:
-        if not (hasattr(y, "shape") and hasattr(y, "dtype")) or np.dtype(y.dtype).kind not in "iu":
-            raise MinidiError(f"{what}: y must be an array of integer labels, got {type(y).__name__}")
-        if tuple(y.shape) != (x.shape[0],):
-            raise MinidiError(f"{what}: y has shape {tuple(y.shape)}, x has {x.shape[0]} samples")
-        classes = list(weights.values())[-1].shape[0]
-        low, high = int(y.min()), int(y.max())
-        if low < 0 or high >= classes:
-            raise MinidiError(f"{what}: label {high if high >= classes else low} is outside 0..{classes - 1}")
-
-
-def weight_parameters(model):
-    """{name: Parameter} of the weights that take a direction: those of Linear and Conv2d (ndim ≥ 2)."""
-    return {name: p for name, p in model.named_parameters() if name.endswith("weight") and p.data.ndim >= 2}
+from ..backend import get_array_module
+from ..errors import MinidiError, check_number
+from ..nn import SoftmaxCrossEntropy
+from ..nn.checks import check_batch, prunable as weight_parameters
 
 
 class Hessian:

@@ -4,11 +4,11 @@ Time t is measured in epochs and may be fractional: t = epoch + i / iterations_p
 Epoch-wise schedules (`per_iteration = False`) are read once at the start of each epoch (t = epoch);
 per-iteration ones (1-cycle) are read before every step. A schedule may also set the momentum
 (`momentum(t)` returns None when it does not). The text form of the command line ("0:0.01,30:0.001",
-"multistep:lr=0.1,at=0.5/0.75", ...) is parsed into these objects by `minidi.schedule_text`.
+"multistep:lr=0.1,at=0.5/0.75", ...) is parsed into these objects by `minidi.schedules.text`.
 """
 import math
 
-from .errors import MinidiError, check_number
+from ..errors import MinidiError, check_number
 
 
 class Schedule:

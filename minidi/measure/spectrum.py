@@ -8,7 +8,7 @@ as s_min/s_max > ~1e-7, and it is several times faster (a batched 10×10 `eigval
 """
 import numpy as np
 
-from .backend import get_array_module, to_numpy
+from ..backend import get_array_module, to_numpy
 
 
 def singular_values(J, method="gram", chunk=None):

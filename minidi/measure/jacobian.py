@@ -9,7 +9,7 @@ For a purely linear network f(x) = W_L ⋯ W_1 x + const, so J = W_L ⋯ W_1 for
 """
 from contextlib import contextmanager
 
-from .backend import get_array_module
+from ..backend import get_array_module
 
 
 @contextmanager

@@ -11,10 +11,9 @@ import os
 
 import numpy as np
 
-from .backend import to_numpy
-from .files import REMEDY as REMEDY_NPZ
-from .files import json_text, load_npz, save_npz
-from .errors import MinidiError
+from ..files import REMEDY as REMEDY_NPZ
+from ..files import json_text, load_npz, save_npz
+from ..errors import MinidiError
 
 
 def save_weights(path, model):

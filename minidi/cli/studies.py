@@ -7,8 +7,8 @@ import os
 
 import click
 
-from .clitools import Group, data_dir_option, device_option, friendly, grid_options, runner_args, split_list
-from .errors import MinidiError
+from .tools import Group, data_dir_option, device_option, friendly, grid_options, runner_args, split_list
+from ..errors import MinidiError
 
 
 class Sweepable:
@@ -29,7 +29,7 @@ class Sweepable:
 
 
 def _ratios(text):
-    from .prune import parse_ratios
+    from ..prune import parse_ratios
     return parse_ratios(text, "--prs")
 
 
@@ -164,7 +164,7 @@ def study_command(name, sweep):
     spec = STUDIES[name]
 
     def command(out_dir, cache, resume, quiet, device, data_dir, workers, worker_threads, scheduler, rerun, **given):
-        from .experiments import driver
+        from ..experiments import driver
         study = importlib.import_module(f"minidi.experiments.{name}")
         if out_dir == "":
             raise MinidiError("--out is empty: give a folder (or leave --out out for the default)")

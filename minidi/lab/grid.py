@@ -20,7 +20,7 @@ the cells that are not done. A change of minidi's code does not invalidate resul
 not hashed): `rerun=True` (`--rerun`) moves the grid's finished cell folders aside, under `.replaced/`, and
 computes them again. Long cells checkpoint every epoch through `fit` and resume from it.
 
-Runners, all through the `concurrent.futures.Executor` interface (`minidi.executors.Runner`): this process (default),
+Runners, all through the `concurrent.futures.Executor` interface (`minidi.lab.executors.Runner`): this process (default),
 a local process pool of K workers with one BLAS thread each (`workers=K`), or a Dask distributed scheduler
 (`scheduler="tcp://host:port"`, the optional extra `minidi[dist]`). A cell is submitted only once the cells
 it needs are done. Workers receive the cell's kind, configuration, folder and context (data folder, device)
@@ -39,12 +39,11 @@ import traceback
 
 import click
 
-from . import __version__
-from .files import read_json, write_csv, write_json
-from .errors import MinidiError
+from .. import __version__
+from ..files import read_json, write_csv, write_json
+from ..errors import MinidiError
 from .executors import Runner
-from .results import (DICT, LIST, NUMBER, OPTIONAL_NUMBER, RESULT, STATUS, TEXT, is_done,  # noqa: F401
-                      read_result, result_of, returns)
+from .results import DICT, LIST, NUMBER, OPTIONAL_NUMBER, RESULT, STATUS, TEXT, is_done, read_result, result_of, returns
 
 MAX_CRASHES = 3                       # a cell whose worker dies this often is reported as failed
 
@@ -148,15 +147,38 @@ def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_th
     runner: a `Runner` made beforehand (e.g. to check that the Dask scheduler answers before anything is
     written); else one is made from workers / scheduler / worker_threads. It is closed at the end.
     Raises MinidiError at the end, after every cell that could run has run, if some cells failed."""
-    context = dict(context or {})
     out, cache = os.path.abspath(out), os.path.abspath(cache)     # workers may run in another working directory
     cells = ordered(cells)
     folders = {c.key: c.folder(out, cache) for c in cells}
+    log = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+    todo, failed = plan(cells, folders, rerun, log)
+    if not todo:
+        if runner is not None:
+            runner.close()
+        if failed:
+            _raise_failed(failed, cells, folders)
+        log(f"{len(cells)} cells, all already done")
+        return folders
+    runner = runner or Runner(workers, scheduler, worker_threads)
+    log(f"{len(cells)} cells: {len(cells) - len(todo)} already done, {len(todo)} to run on {runner.name}")
+    aborted = True
+    try:
+        schedule(todo, folders, dict(context or {}), runner, failed, log, quiet)
+        aborted = False
+    finally:
+        runner.close(abort=aborted)
+    if failed:
+        _raise_failed(failed, cells, folders)
+    return folders
+
+
+def plan(cells, folders, rerun, log):
+    """(the cells to run, {key: (cell, why)} of the finished cells whose result.json does not check out).
+    With `rerun`, finished cells are first moved aside (under cells/.replaced/) and so are all to run."""
     if rerun:
         for c in cells:
             _move_aside(folders[c.key])
     todo = [c for c in cells if not is_done(folders[c.key])]
-    log = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
     failed = {}
     for c in cells:                                   # a finished cell is reused only if its result.json checks out
         if is_done(folders[c.key]):
@@ -165,69 +187,68 @@ def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_th
             except MinidiError as exc:
                 failed[c.key] = (c, str(exc))
                 log(f"[failed] {c.label}: {exc}")
-    if not todo and not failed:
-        log(f"{len(cells)} cells, all already done")
-        if runner is not None:
-            runner.close()
-        return folders
-    if not todo:
-        if runner is not None:
-            runner.close()
-        _raise_failed(failed, cells, folders)
-    runner = runner or Runner(workers, scheduler, worker_threads)
-    log(f"{len(cells)} cells: {len(cells) - len(todo)} already done, {len(todo)} to run on {runner.name}")
-    crashes, running = {}, {}
-    aborted = True
-    waiting = list(todo)
-    n_done, total = 0, len(todo)
-    try:
-        with click.progressbar(length=sum(c.work for c in todo), label="cells", file=sys.stderr, hidden=quiet) as bar:
-            while waiting or running:
-                for c in list(waiting):
-                    if len(running) >= runner.capacity:
-                        break
-                    deps = [d.key for d in c.deps.values()]
-                    if any(k in failed for k in deps):
-                        failed[c.key] = (c, "skipped: a cell it needs failed")
-                        waiting.remove(c)
-                    elif all(is_done(folders[k]) for k in deps):
-                        running[_submit(runner, c, folders, context)] = c
-                        waiting.remove(c)
-                if not running:
+    return todo, failed
+
+
+def schedule(todo, folders, context, runner, failed, log, quiet):
+    """Submit each cell once the cells it needs are done (at most `runner.capacity` at a time), collect the
+    outcomes as they come, and record the failures in `failed`; a cell whose needs failed is skipped."""
+    waiting, running, crashes = list(todo), {}, {}
+    count = {"done": 0, "total": len(todo)}
+    with click.progressbar(length=sum(c.work for c in todo), label="cells", file=sys.stderr, hidden=quiet) as bar:
+        while waiting or running:
+            _submit_ready(waiting, running, folders, context, runner, failed)
+            if not running:
+                break
+            finished, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
+            for future in finished:
+                c = running.pop(future)
+                try:
+                    outcome = future.result()
+                except cf.process.BrokenProcessPool:
+                    _worker_died(c, waiting, running, crashes, failed, runner, log)
                     break
-                finished, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
-                for future in finished:
-                    c = running.pop(future)
-                    try:
-                        outcome = future.result()
-                    except cf.process.BrokenProcessPool:
-                        crashes[c.key] = crashes.get(c.key, 0) + 1
-                        log(f"a worker died while running {c.label} (crash {crashes[c.key]} of {MAX_CRASHES})")
-                        if crashes[c.key] >= MAX_CRASHES:
-                            failed[c.key] = (c, f"its worker process died {MAX_CRASHES} times")
-                        else:
-                            waiting.append(c)
-                        for other in running.values():         # every future of the broken pool is lost too
-                            waiting.append(other)
-                        running.clear()
-                        runner.restart()
-                        break
-                    except Exception as exc:                    # e.g. Dask's KilledWorker
-                        outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-                    if outcome["ok"]:
-                        n_done += 1
-                        bar.update(c.work)
-                        log(f"[{n_done}/{total}] {c.label} done in {outcome['seconds']:.1f} s")
-                    else:
-                        failed[c.key] = (c, outcome["error"])
-                        log(f"[failed] {c.label}: {outcome['error']} (config {json.dumps(c.config)}; "
-                            f"{os.path.join(folders[c.key], STATUS)})")
-        aborted = False
-    finally:
-        runner.close(abort=aborted)
-    if failed:
-        _raise_failed(failed, cells, folders)
-    return folders
+                except Exception as exc:                    # e.g. Dask's KilledWorker
+                    outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                _collect(c, outcome, folders, failed, bar, count, log)
+
+
+def _submit_ready(waiting, running, folders, context, runner, failed):
+    for c in list(waiting):
+        if len(running) >= runner.capacity:
+            break
+        deps = [d.key for d in c.deps.values()]
+        if any(k in failed for k in deps):
+            failed[c.key] = (c, "skipped: a cell it needs failed")
+            waiting.remove(c)
+        elif all(is_done(folders[k]) for k in deps):
+            running[_submit(runner, c, folders, context)] = c
+            waiting.remove(c)
+
+
+def _worker_died(c, waiting, running, crashes, failed, runner, log):
+    """A pool worker died (killed, out of memory): the cell is tried again, up to MAX_CRASHES times; every
+    other future of the broken pool is lost too and goes back to waiting; the pool restarts."""
+    crashes[c.key] = crashes.get(c.key, 0) + 1
+    log(f"a worker died while running {c.label} (crash {crashes[c.key]} of {MAX_CRASHES})")
+    if crashes[c.key] >= MAX_CRASHES:
+        failed[c.key] = (c, f"its worker process died {MAX_CRASHES} times")
+    else:
+        waiting.append(c)
+    waiting.extend(running.values())
+    running.clear()
+    runner.restart()
+
+
+def _collect(c, outcome, folders, failed, bar, count, log):
+    if outcome["ok"]:
+        count["done"] += 1
+        bar.update(c.work)
+        log(f"[{count['done']}/{count['total']}] {c.label} done in {outcome['seconds']:.1f} s")
+    else:
+        failed[c.key] = (c, outcome["error"])
+        log(f"[failed] {c.label}: {outcome['error']} (config {json.dumps(c.config)}; "
+            f"{os.path.join(folders[c.key], STATUS)})")
 
 
 def _raise_failed(failed, cells, folders):

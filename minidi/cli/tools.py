@@ -4,7 +4,7 @@
   (a folder that cannot be written) print one line "Error: ..." on stderr; the exit status is 1 (2 for a
   usage error, as click has it).
 - A `MinidiWarning` (a legal value that is surely a mistake) prints one line "Warning: ..." and the run goes on.
-  Warnings are held until every value has been checked (`errors.checks_passed`, or the command's end), so a
+  Warnings are held until every value has been checked (`lab.rundir.write_config`, or the command's end), so a
   bad input prints its error alone.
 - Ctrl-C and SIGTERM print the same one line, saying what the last checkpoint holds; exit status 130 or 143.
   Every result file is written atomically, so an interruption never leaves half a file.
@@ -20,8 +20,9 @@ import warnings
 
 import click
 
-from .backend import keep_freed_memory
-from .errors import Interrupted, MinidiError, MinidiWarning, checks_passed_hooks
+from ..backend import keep_freed_memory
+from ..errors import Interrupted, MinidiError, MinidiWarning, read_list
+from ..lab.rundir import first_write_hooks
 
 _received = {"signal": None}
 
@@ -66,7 +67,7 @@ def _user_facing():
     _received["signal"] = None
     _live["on"] = False
     _held.clear()
-    checks_passed_hooks.append(_release_warnings)
+    first_write_hooks.append(_release_warnings)
     previous = None
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
@@ -80,7 +81,7 @@ def _user_facing():
             _release_warnings()
         finally:
             _held.clear()
-            checks_passed_hooks.remove(_release_warnings)
+            first_write_hooks.remove(_release_warnings)
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
 
@@ -143,7 +144,7 @@ data_dir_option = click.option("--data-dir", default=None, type=click.Path(file_
 
 
 def grid_options(fn):
-    """--workers, --worker-threads, --scheduler and --rerun: how a study's cells run (`minidi.grid`)."""
+    """--workers, --worker-threads, --scheduler and --rerun: how a study's cells run (`minidi.lab.grid`)."""
     options = [
         click.option("--workers", default=None, type=click.IntRange(min=1),
                      help="Run the cells on K local worker processes (default: one after another in this process)."),
@@ -161,26 +162,13 @@ def grid_options(fn):
 
 
 def runner_args(workers, worker_threads, scheduler, rerun):
-    """The grid options as `minidi.grid.run` arguments (a scheduler and --workers together are an error)."""
-    from .executors import resolve_scheduler
+    """The grid options as `minidi.lab.grid.run` arguments (a scheduler and --workers together are an error)."""
+    from ..lab.executors import resolve_scheduler
     scheduler = resolve_scheduler(scheduler)
     if scheduler and workers:
         raise MinidiError("--workers and --scheduler exclude each other: the Dask cluster has its own workers")
     return dict(workers=workers, worker_threads=worker_threads, scheduler=scheduler, rerun=rerun)
 
 
-def split_list(text, convert, option):
-    """ "a,b,c" → [convert(a), ...], one clear error for an empty list, a bad value or a value given twice."""
-    items = [t.strip() for t in str(text).split(",")]
-    if not any(items):
-        raise MinidiError(f"{option} is empty")
-    if not all(items):
-        raise MinidiError(f"{option} has an empty entry: {text!r}")
-    try:
-        values = [convert(t) for t in items]
-    except ValueError:
-        raise MinidiError(f"{option}: cannot read {text!r} as a comma-separated list") from None
-    if len(set(values)) < len(values):
-        raise MinidiError(f"{option} names a value twice: {text!r}")
-    return values
+split_list = read_list            # the command line's comma-separated options (minidi.errors.read_list)
 

@@ -15,9 +15,8 @@ import math
 
 import numpy as np
 
-from .errors import check_number
-
-MAX_STEPS = 10 ** 9
+from ..errors import check_number
+from ..limits import MAX_SGD_STEPS
 
 
 def transition(lr, momentum, weight_decay, nesterov=False):
@@ -33,7 +32,7 @@ def trajectory(w0, lr, momentum, weight_decay, steps, nesterov=False):
     """[w_0, w_1, ..., w_steps] of a weight with zero loss gradient (the recurrence above, float64)."""
     a = transition(lr, momentum, weight_decay, nesterov)
     state, out = np.array([float(w0), 0.0]), [float(w0)]
-    for _ in range(int(check_number(steps, "steps", low=0, high=MAX_STEPS, integer=True))):
+    for _ in range(int(check_number(steps, "steps", low=0, high=MAX_SGD_STEPS, integer=True))):
         state = a @ state
         out.append(state[0])
     return np.array(out)
@@ -44,7 +43,7 @@ def rate(lr, momentum, weight_decay, nesterov=False):
     return float(max(abs(np.linalg.eigvals(transition(lr, momentum, weight_decay, nesterov)))))
 
 
-def steps_to_fall(ratio, lr, momentum, weight_decay, nesterov=False, limit=MAX_STEPS):
+def steps_to_fall(ratio, lr, momentum, weight_decay, nesterov=False, limit=MAX_SGD_STEPS):
     """The first step t with |w_t| < ratio·|w_0| (None if not within `limit` steps).
 
     When A's eigenvalues are real and ≥ 0 (every setting with ηλ small against (1 − √μ)², the studies' included)

@@ -1,5 +1,5 @@
 """The `minidi` command line. Every error a user can cause is one line on stderr and a non-zero exit
-(`minidi.clitools`); every value is checked before the first byte is written (`minidi.rundir`)."""
+(`minidi.cli.tools`); every value is checked before the first byte is written (`minidi.lab.rundir`)."""
 import json
 import os
 import platform
@@ -7,10 +7,10 @@ import platform
 import click
 import numpy as np
 
-from . import __version__
-from .cli_studies import register
-from .clitools import Group, data_dir_option, device_option, friendly
-from .errors import MinidiError
+from .. import __version__
+from .studies import register
+from .tools import Group, data_dir_option, device_option, friendly
+from ..errors import MinidiError
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -27,8 +27,8 @@ def main():
 @friendly
 def info(device, data_dir):
     """Versions, backend, device and where the data are."""
-    from . import backend
-    from .data import mnist
+    from .. import backend
+    from ..data import mnist
     device = backend.resolve_device(device)
     click.echo(f"minidi {__version__}, Python {platform.python_version()}, NumPy {np.__version__}")
     cupy = backend.cupy_or_none()
@@ -41,21 +41,21 @@ def info(device, data_dir):
 
 
 def _load_data(dataset, model_name, data_dir, dtype, device, seed=0, synthetic_samples=2400):
-    from .backend import to_device
-    from .data import load_dataset
-    from .models import INPUT
-    data = load_dataset(dataset, data_dir, INPUT[model_name], dtype=dtype, seed=seed,
+    from ..backend import to_device
+    from ..data import load_dataset
+    from ..models import input_of
+    data = load_dataset(dataset, data_dir, input_of(model_name), dtype=dtype, seed=seed,
                         synthetic_samples=synthetic_samples)
     return {split: (to_device(x, device), to_device(y, device)) for split, (x, y) in data.items()}
 
 
 def _check_dataset(dataset, model_name, augment):
     """The dataset name, and whether --augment fits the model, before anything is loaded or written."""
-    from .data import DATASETS
-    from .models import INPUT
+    from ..data import DATASETS
+    from ..models import input_of
     if dataset not in DATASETS:
         raise MinidiError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
-    if augment and INPUT[model_name][0] is None:
+    if augment and input_of(model_name)[0] is None:
         raise MinidiError(f"--augment needs image input (N, C, H, W); {model_name} takes flat vectors")
 
 
@@ -86,13 +86,14 @@ def _check_dataset(dataset, model_name, augment):
 def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, weight_decay, init, seed, augment,
           synthetic_samples, dtype, out_dir, resume, quiet, device, data_dir):
     """Train a model; writes config.json, log.jsonl, checkpoint.npz, model.npz and results.json to --out."""
-    from . import models, train as training
-    from .backend import resolve_device, to_device
-    from .checkpoint import checkpoint_epoch
-    from .experiments.dense import train_dense
-    from .files import write_json
-    from .rundir import check_run_dir, write_config
-    from .schedule_text import parse_schedule
+    from .. import models
+    from ..train import loop as training
+    from ..backend import resolve_device, to_device
+    from ..train.checkpoint import checkpoint_epoch
+    from ..train import train_sgd
+    from ..files import write_json
+    from ..lab.rundir import check_run_dir, write_config
+    from ..schedules import parse_schedule
     # 1. every value, before anything is read from disk or written
     device = resolve_device(device)
     schedule = parse_schedule(lr_text, epochs)
@@ -100,7 +101,7 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
     model = to_device(models.build(model_name, **build_args), device)
     augment = dataset.startswith("cifar") if augment is None else augment
     _check_dataset(dataset, model_name, augment)
-    from .optim import SGD
+    from ..optim import SGD
     SGD([], lr=schedule(0), momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)   # checks the values
     if out_dir == "":
         raise MinidiError("--out is empty: give a folder (or leave --out out for the default)")
@@ -120,7 +121,7 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
         raise MinidiError(f"--batch-size {batch_size} is larger than the training set ({len(data['train'][1])} samples)")
     # 3. the run
     write_config(out_dir, {**config, "device": device, "minidi": __version__})
-    history = train_dense(model, schedule, data, epochs, batch_size, momentum, weight_decay, seed, out_dir, augment,
+    history = train_sgd(model, schedule, data, epochs, batch_size, momentum, weight_decay, seed, out_dir, augment,
                           nesterov, resume=resume, quiet=quiet, meta={"config": config})
     results = {**training.summarize(history), "final_test_acc": history[-1]["test_acc"],
                "seconds": sum(r["seconds"] for r in history), "epochs": len(history)}
@@ -140,11 +141,11 @@ def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
     """Test loss and accuracy of RUN: a run folder (its model.npz) or a weights .npz file.
 
     The test set is rebuilt exactly as the run had it: its dataset, and for synthetic data its seed and size."""
-    from . import models
-    from .backend import resolve_device, to_device
-    from .checkpoint import load_weights
-    from .files import read_json
-    from .train import evaluate
+    from .. import models
+    from ..backend import resolve_device, to_device
+    from ..train.checkpoint import load_weights
+    from ..files import read_json
+    from ..train import evaluate
     device = resolve_device(device)
     folder, weights = (run, os.path.join(run, "model.npz")) if os.path.isdir(run) else (os.path.dirname(run), run)
     config_path = os.path.join(folder, "config.json")
@@ -175,10 +176,10 @@ def evaluate_cmd(run, model_name, dataset, dtype, device, data_dir):
 @friendly
 def schedules(dense_epochs, budget, plot_path):
     """The five retraining schedules (ft, lrw, wr, slr, clr) at E and T: LR at key points, and a figure."""
-    from .schedules import RETRAINING, retraining_schedule
+    from ..schedules import RETRAINING, retraining_schedule
     rows = {k: retraining_schedule(k, dense_epochs, budget) for k in RETRAINING}
     if plot_path is not None:
-        from .rundir import check_folder_path
+        from ..lab.rundir import check_folder_path
         if not plot_path.strip():
             raise MinidiError("--plot is empty: give a file name such as schedules.png")
         if os.path.isdir(plot_path):
@@ -193,12 +194,10 @@ def schedules(dense_epochs, budget, plot_path):
     for k, s in rows.items():
         click.echo(f"{k.upper():<11} " + "  ".join(f"{s(t if s.per_iteration else int(t)):8.2g}" for t in points))
     if plot_path:
-        from .plots import plot_schedules
+        from ..experiments.plots import plot_schedules
         click.echo(plot_schedules(plot_path, RETRAINING, dense_epochs, budget))
 
 
 register(main)
 
 
-if __name__ == "__main__":
-    main()

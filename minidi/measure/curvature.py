@@ -1,5 +1,5 @@
 """The curvature lens: the Hessian's top eigenvalues, its trace and its spectral density, from exact H v
-products alone (`minidi.hessian.Hessian`; the full matrix is never formed).
+products alone (`minidi.measure.hessian.Hessian`; the full matrix is never formed).
 
 The space is the kept weights: probes and Krylov vectors are masked like the weights, so a pruned weight
 adds no zero eigenvalue of its own. n is the number of kept weights.
@@ -21,8 +21,8 @@ adds no zero eigenvalue of its own. n is the number of kept weights.
 """
 import numpy as np
 
-from .backend import get_array_module
-from .backend import rng as backend_rng
+from ..backend import get_array_module
+from ..backend import rng as backend_rng
 
 
 class FlatSpace:

@@ -24,10 +24,10 @@ import copy
 
 import numpy as np
 
-from .backend import get_array_module, to_numpy
-from .errors import MinidiError, check_number
-from .hessian import check_batch
-from .prune.masks import keep_top, prunable
+from ..backend import get_array_module, to_numpy
+from ..errors import MinidiError, check_number
+from ..nn.checks import check_batch
+from ..prune.masks import keep_top, prunable
 
 KAPPAS = (1e-2, 1e-3)
 
@@ -72,7 +72,7 @@ def relative_shed_fraction(model, kappa=KAPPAS[0]):
 
 def bn_scales(model):
     """{BatchNorm module name: its scales |γ| as a host float64 array}, in forward order ({} without BN)."""
-    from .nn import BatchNorm1d, BatchNorm2d
+    from ..nn import BatchNorm1d, BatchNorm2d
     return {name: np.abs(to_numpy(m.weight.data)).astype(np.float64) for name, m in model.named_modules()
             if isinstance(m, (BatchNorm1d, BatchNorm2d))}
 
@@ -132,7 +132,7 @@ def dead_units(model, x=None, tau=0.0):
         alive = np.ones_like(w, dtype=bool) if p.mask is None else to_numpy(p.mask).reshape(p.shape[0], -1) != 0
         dead[name] = set(np.flatnonzero(~((w > tau) & alive).any(axis=1)).tolist())
     if x is not None and getattr(model, "chain", False):
-        from .nn import ReLU
+        from ..nn import ReLU
         was = model.training
         model.eval()
         model.forward(x)
@@ -178,7 +178,7 @@ def remove_shed(model, tau, limit=None):
 
 def implicit_sparsity(model, tau, x, y):
     """(accuracy, accuracy after also hard-pruning every shed weight, number removed), on (x, y)."""
-    from .train import evaluate
+    from ..train import evaluate
     check_batch(model, x, y, "implicit_sparsity's batch")
     before = evaluate(model, x, y)[1]
     pruned = copy.deepcopy(model)
@@ -188,7 +188,7 @@ def implicit_sparsity(model, tau, x, y):
 
 def disconnected(model, tau):
     """Layers that shedding disconnects: the collapsed layers once every shed weight is treated as pruned."""
-    from .prune.at_init import layer_collapse
+    from ..prune.at_init import layer_collapse
     pruned = copy.deepcopy(model)
     remove_shed(pruned, tau)
     return layer_collapse(pruned)

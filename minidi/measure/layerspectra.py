@@ -7,18 +7,18 @@ For h_l = φ_l(W_l h_{l−1} + b_l), the local Jacobian of layer l at a sample i
 
 (for a ReLU, D_l is the sample's gate; for a linear network D_l = I and J_l = W_l for every sample), and the
 partial product from the input to layer l is P_l = J_l ⋯ J_1 (P_L is the input–output Jacobian of
-`minidi.jacobian`). A layer far from isometry has local singular values far from 1.
+`minidi.measure.jacobian`). A layer far from isometry has local singular values far from 1.
 
-The singular values come from the small Gram matrices, as in `minidi.spectrum`: J_l J_lᵀ = (d dᵀ) ⊙ (W_l W_lᵀ)
+The singular values come from the small Gram matrices, as in `minidi.measure.spectrum`: J_l J_lᵀ = (d dᵀ) ⊙ (W_l W_lᵀ)
 and P_l P_lᵀ = D_l W_l (P_{l−1} P_{l−1}ᵀ) W_lᵀ D_l, float64, so no (N, out, in) array is ever formed.
 `local_jacobians` forms them explicitly (small networks, tests).
 """
 import numpy as np
 
-from .backend import get_array_module
-from .errors import MinidiError
+from ..backend import get_array_module
+from ..errors import MinidiError
 from .jacobian import inference_backward
-from .nn import Linear
+from ..nn import Linear
 from .spectrum import jsv_stats
 
 

@@ -133,7 +133,9 @@ def load_npz(path, finite=True):
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
     except Exception as exc:
-        raise MinidiError(f"{path} is not a readable .npz file ({exc}): {REMEDY}") from None
+        why = ("it holds Python objects (pickled data), which minidi never loads" if "pickle" in str(exc)
+               else f"{type(exc).__name__}: {exc}")
+        raise MinidiError(f"{path} is not a readable .npz file ({why}): {REMEDY}") from None
     if finite:
         bad = [k for k, v in arrays.items() if v.dtype.kind == "f" and not np.isfinite(v).all()]
         if bad:

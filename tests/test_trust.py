@@ -20,7 +20,11 @@ from minidi.backend import to_device
 from minidi.cli import main
 from minidi.errors import MinidiError
 from minidi.files import load_npz, read_json, save_npz
+from minidi.experiments.isometry import arms
+from minidi.measure import curvature
 from minidi.measure.hessian import hvp
+from minidi.measure.layerspectra import layer_spectra
+from minidi.recover import TPPRegularizer, approximate_isometry, orthp
 from minidi.models.mlp import MLP
 from minidi.nn import Identity, Linear, ReLU
 from minidi.testing import cells as test_cells
@@ -220,8 +224,57 @@ API = {
                          "must hold only 0 and 1"),
     "thresholds-negative-kappa": (lambda: shedding.thresholds(lenet(), kappas=(-1,)), "kappa must be in (0, inf)"),
     "thresholds-nan-prune": (lambda: shedding.thresholds(lenet(), prune_threshold=float("nan")), "must be finite"),
-    "gradual-astronomic-steps": (lambda: prune.gradual_sparsities(0.9, 10 ** 30), "steps must be in [1, 1e+06]"),
+    "gradual-astronomic-steps": (lambda: prune.gradual_sparsities(0.9, 10 ** 30), "steps must be in [1, 10000]"),
+    # issue 28's misuse cases: each was a raw exception or a silent wrong answer
+    "lanczos-zero-steps": (lambda: curvature.lanczos(_hessian(), 0), "Lanczos steps must be in [1, inf), got 0"),
+    "top_eigenvalues-k-negative": (lambda: curvature.top_eigenvalues(_hessian(), k=-1), "k must be in [1, 30], got -1"),
+    "hutchinson-zero-probes": (lambda: curvature.hutchinson_trace(_hessian(), probes=0), "probes must be in [1, inf)"),
+    "curvature-all-weights-masked": (lambda: curvature.summary(_hessian(masked=True)), "every weight is masked"),
+    "power_iteration-zero-iters": (lambda: curvature.power_iteration(_hessian(), iters=0), "iterations must be in"),
+    "hvp-nan-direction": (lambda: hvp(lenet(), on(_X), on(_Y), {"layers.0.weight": np.full((300, 784), np.nan)}),
+                          "v['layers.0.weight'] holds NaN or infinite values"),
+    "hvp-complex-direction": (lambda: hvp(lenet(), on(_X), on(_Y), {"layers.0.weight": np.ones((300, 784)) * 1j}),
+                              "v['layers.0.weight'] must hold real numbers"),
+    "hvp-v-not-a-dict": (lambda: hvp(lenet(), on(_X), on(_Y), [1.0]), "v must be a dict"),
+    "layer_spectra-all-nan": (lambda: layer_spectra(lenet(), on(np.full((5, 784), np.nan, np.float32))),
+                              "the probe batch: x holds NaN or infinite values"),
+    "layer_spectra-not-an-mlp": (lambda: layer_spectra(models.build("conv4"), _X), "fully connected chains (MLPs)"),
+    "layer_spectra-list": (lambda: layer_spectra(lenet(), _X.tolist()), "x must be an array"),
+    "orthp-nan-gain": (lambda: orthp(lenet(), gain=float("nan")), "gain must be finite"),
+    "orthp-not-a-model": (lambda: orthp(object()), "expected a minidi model with a pruning plan"),
+    "approximate_isometry-zero-steps": (lambda: approximate_isometry(lenet(), steps=0), "steps must be in [1, inf)"),
+    "tpp-not-a-model": (lambda: TPPRegularizer(object(), "0:0.5"), "expected a minidi model with a pruning plan"),
+    "tpp-negative-step": (lambda: TPPRegularizer(lenet(), "0:0.5", step=-1), "step must be in [0, inf)"),
+    "flops-not-a-model": (lambda: arms.flops(object()), "expected a minidi model with a pruning plan"),
+    "fresh-not-built-by-build": (lambda: models.fresh(Linear(np.ones((2, 3), np.float32)), 0), "fresh needs a model built by minidi.models.build"),
+    "scratch_b-zero-flops": (lambda: arms.scratch_b_epochs(10.0, 0, 90, 10, 2), "pruned FLOPs must be in (0, inf)"),
+    "scratch_b-cap-below-one": (lambda: arms.scratch_b_epochs(10.0, 5.0, 90, 10, 0.5), "cap must be in [1, inf)"),
+    "linear-from-sizes": (lambda: Linear(3, 2), "layers take their weight arrays, not sizes"),
+    "linear-forward-wrong-width": (lambda: Linear(on(np.ones((2, 3), np.float32))).forward(on(np.ones((4, 5), np.float32))),
+                                   "Linear(3, 2) takes x of shape (N, 3)"),
+    "load_state_dict-nan-weight": (lambda: lenet().load_state_dict(_state(lenet(), "layers.0.weight", np.nan)),
+                                   "layers.0.weight holds NaN or infinite values"),
+    "load_state_dict-negative-variance": (lambda: _bn().load_state_dict(_state(_bn(), "features.1.running_var", -1.0)),
+                                          "features.1.running_var holds a negative variance"),
 }
+
+
+def _hessian(masked=False):
+    model = lenet()
+    if masked:
+        prune.apply_masks(model, {k: on(np.zeros(p.shape, np.float32)) for k, p in prune.prunable(model).items()})
+    from minidi.measure.hessian import Hessian
+    return Hessian(model, on(_X[:10]), on(_Y[:10]))
+
+
+def _bn():
+    return to_device(models.build("conv4"), DEVICE["name"])
+
+
+def _state(model, key, value):
+    state = {k: np.array(v.get() if hasattr(v, "get") else v) for k, v in model.state_dict().items()}
+    state[key] = np.full(state[key].shape, value, dtype=state[key].dtype)
+    return state
 
 
 def _nan_gmp():

@@ -3,6 +3,7 @@
 import json
 import os
 import platform
+import time
 
 import click
 import numpy as np
@@ -85,13 +86,15 @@ def _check_dataset(dataset, model_name, augment):
 @friendly
 def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, weight_decay, init, seed, augment,
           synthetic_samples, dtype, out_dir, resume, quiet, device, data_dir):
-    """Train a model; writes config.json, log.jsonl, checkpoint.npz, model.npz and results.json to --out."""
+    """Train a model; writes config.json, log.jsonl, checkpoint.npz, model.npz, results.json and provenance.json to
+    --out."""
     from .. import models
     from ..train import loop as training
     from ..backend import resolve_device, to_device
     from ..train.checkpoint import checkpoint_epoch
     from ..train import train_sgd
     from ..files import write_json
+    from ..lab import provenance
     from ..lab.rundir import check_run_dir, write_config
     from ..schedules import parse_schedule
     # 1. every value, before anything is read from disk or written
@@ -120,9 +123,18 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
     if batch_size > len(data["train"][1]):
         raise MinidiError(f"--batch-size {batch_size} is larger than the training set ({len(data['train'][1])} samples)")
     # 3. the run
+    started, t0 = provenance.now(), time.monotonic()
     write_config(out_dir, {**config, "device": device, "minidi": __version__})
-    history = train_sgd(model, schedule, data, epochs, batch_size, momentum, weight_decay, seed, out_dir, augment,
-                          nesterov, resume=resume, quiet=quiet, meta={"config": config})
+    outcome = "failed"
+    try:
+        history = train_sgd(model, schedule, data, epochs, batch_size, momentum, weight_decay, seed, out_dir, augment,
+                            nesterov, resume=resume, quiet=quiet, meta={"config": config})
+        outcome = "done"
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+        raise
+    finally:
+        provenance.record(out_dir, {**provenance.collect(device, started, t0), "outcome": outcome})
     results = {**training.summarize(history), "final_test_acc": history[-1]["test_acc"],
                "seconds": sum(r["seconds"] for r in history), "epochs": len(history)}
     write_json(os.path.join(out_dir, "results.json"), results)

@@ -13,6 +13,7 @@ Commands use `cls=Group` / `cls=Command`; `friendly` wraps a command's body (the
 scripts in examples/).
 """
 import contextlib
+import os
 import functools
 import signal
 import sys
@@ -22,6 +23,7 @@ import click
 
 from ..backend import keep_freed_memory
 from ..errors import Interrupted, MinidiError, MinidiWarning, read_list
+from ..lab import provenance
 from ..lab.rundir import first_write_hooks
 
 _received = {"signal": None}
@@ -115,6 +117,8 @@ class _OneLineUsage:
     """click's usage errors (normally three lines: usage, hint, error) as one line."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        given = sys.argv[1:] if args is None else list(args)
+        provenance.command_line[:] = [prog_name or os.path.basename(sys.argv[0]) or "minidi", *given]
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:

@@ -89,7 +89,7 @@ def find(name, data_dir=None, download_ok=True):
     for d in dirs:
         archive = os.path.join(d, spec["archive"])
         if os.path.isfile(archive):
-            check_md5(archive, spec["md5"])
+            check_md5(archive, spec["md5"], downloadable=d == dirs[-1] and not data_dir and download_ok)
             extract(archive, d, spec)
             return d
     missing = f"{name} not found: neither {spec['archive']} nor all of {spec['folder']}/*.bin in " + ", ".join(dirs)

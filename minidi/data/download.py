@@ -54,7 +54,12 @@ def download(urls, path, md5):
     raise MinidiError(f"could not download {os.path.basename(path)}: " + "; ".join(errors))
 
 
-def check_md5(path, md5):
+def check_md5(path, md5, downloadable):
+    """The file's MD5 is the distributed one. The remedy depends on where it lies: the cache folder is filled by
+    downloading (delete the file and it comes again); an explicit --data-dir or $MINIDI_DATA is never written."""
     got = md5sum(path)
     if got != md5:
-        raise MinidiError(f"{path} is corrupt or truncated (MD5 {got}, expected {md5}); delete it and run again")
+        remedy = ("delete it and run again (it is downloaded again)" if downloadable else
+                  "replace it with a good copy of the original file (nothing is downloaded into this folder), or "
+                  "delete it and run without --data-dir and $MINIDI_DATA to download it into the cache")
+        raise MinidiError(f"{path} is corrupt or truncated (MD5 {got}, expected {md5}): {remedy}")

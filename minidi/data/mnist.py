@@ -86,7 +86,7 @@ def load_raw(data_dir=None, download_ok=True):
     """{'train': (images uint8 (60000, 28, 28), labels), 'test': (...)}, every file MD5- and header-checked."""
     folder = find_mnist(data_dir, download_ok)
     for name, md5 in FILES.items():
-        check_md5(os.path.join(folder, name), md5)
+        check_md5(os.path.join(folder, name), md5, downloadable=folder == home_cache("mnist") and download_ok)
     out = {}
     for split, prefix in (("train", "train"), ("test", "t10k")):
         images = read_idx(os.path.join(folder, f"{prefix}-images-idx3-ubyte.gz"), 2051)

@@ -12,7 +12,7 @@ Each keeps the kind its results were first stored under (`compat.KINDS`), so old
 """
 import os
 
-from ..files import read_json, write_json
+from ..files import read_json
 from ..lab import grid
 from ..measure.spectrum import JSVMonitor
 from ..schedules import EpochTable, dense_step, parse_schedule
@@ -73,14 +73,6 @@ def load_dense(dep, context, weights="model.npz"):
     return model
 
 
-def jsv_at_start(monitor, folder):
-    """The JSV at init of a `JSVMonitor`, kept on disk so that a resumed cell still reports it."""
-    path = os.path.join(folder, "jsv_init.json")
-    if monitor.initial is not None:
-        write_json(path, monitor.initial)
-    return read_json(path) if os.path.isfile(path) else None
-
-
 @grid.returns(jsv_init=grid.DICT, history=grid.LIST, final_test_acc=grid.NUMBER)
 def recipe_cell(config, folder, deps, context):
     """The dense model trained with the recipe from init seed s, the JSV at init and after every epoch."""
@@ -90,7 +82,7 @@ def recipe_cell(config, folder, deps, context):
     history = train_sgd(build_model(c, context), parse_schedule(c["lr"], c["epochs"]), data, c["epochs"],
                           c["batch_size"], c["momentum"], c["weight_decay"], c["seed"], folder, c["augment"],
                           callbacks=[monitor])
-    return {"jsv_init": jsv_at_start(monitor, folder), "history": history, "final_test_acc": history[-1]["test_acc"],
+    return {"jsv_init": monitor.initial, "history": history, "final_test_acc": history[-1]["test_acc"],
             **summarize(history)}
 
 

@@ -19,7 +19,7 @@ import time
 
 import click
 
-from ..lab import grid
+from ..lab import grid, provenance
 from ..backend import resolve_device
 from ..errors import MinidiError
 from ..lab.executors import Runner
@@ -36,10 +36,15 @@ def echo(quiet):
 def points_of(study, lists, fixed):
     """Every combination of the values in `lists` ({option: [values]}) with the `fixed` options: configurations."""
     names = list(lists)
-    points = [study.configure(**fixed, **dict(zip(names, values))) for values in itertools.product(*lists.values())]
+    combos = list(itertools.product(*lists.values()))
+    points = [study.configure(**fixed, **dict(zip(names, values))) for values in combos]
     folders = [study.point_name(p) for p in points]
-    if len(set(folders)) < len(folders):
-        raise MinidiError("the sweep names one point twice: give each value once")
+    twice = next((f for f in folders if folders.count(f) > 1), None)
+    if twice is not None:
+        same = [", ".join(f"{n}={v!r}" for n, v in zip(names, values) if len(lists[n]) > 1)
+                for values, f in zip(combos, folders) if f == twice]
+        raise MinidiError(f"the sweep names one point twice: {' and '.join(same)} give the same folder {twice!r} "
+                          "(folder names keep 6 significant digits): give values that differ there, each once")
     return points
 
 
@@ -47,9 +52,11 @@ def check_data(points, device, data_dir):
     """The data are there, and the probe and the batch fit in the training set (before anything is written)."""
     for p in points:
         n_train = len(study_data(p, {"device": device, "data_dir": data_dir})["train"][1])
+        n_train = min(n_train, p.get("train_samples") or n_train)          # the cells may train on a subset
         for what, n in (("--probe", p.get("probe", 1)), ("batch size", p.get("batch_size", 1))):
             if n > n_train:
-                raise MinidiError(f"{what} {n} is larger than the training set ({n_train} images)")
+                raise MinidiError(f"{what} {n} is larger than the training set the cells use ({n_train} images): give "
+                                  f"at most {n_train}")
 
 
 def execute(study, points, out_dir, folder_config, subfolders, device=None, data_dir=None, resume=False,
@@ -67,9 +74,41 @@ def execute(study, points, out_dir, folder_config, subfolders, device=None, data
     # absolute before any cell is submitted: workers elsewhere (a Dask cluster) must write where we read
     out_dir, cache = os.path.abspath(out_dir), os.path.abspath(cache_root(cache))
     data_dir = os.path.abspath(data_dir) if data_dir else data_dir
+    started, t0 = provenance.now(), time.monotonic()
     with locked(out_dir):
-        return _execute(study, points, out_dir, folder_config, subfolders, device, data_dir, quiet, cache, workers,
-                        scheduler, worker_threads, rerun)
+        outcome = "failed"
+        try:
+            summaries = _execute(study, points, out_dir, folder_config, subfolders, device, data_dir, quiet, cache,
+                                 workers, scheduler, worker_threads, rerun)
+            outcome = "done"
+        except KeyboardInterrupt:
+            outcome = "interrupted"
+            raise
+        finally:
+            if os.path.isfile(os.path.join(out_dir, "config.json")):    # this invocation wrote into the folder
+                entry = provenance.record(out_dir, {**provenance.collect(device, started, t0), "outcome": outcome})
+        reports = [os.path.join(out_dir, study.point_name(p), "report.md") for p in points] if subfolders else \
+            [os.path.join(out_dir, "report.md")]
+        for path in reports:
+            stamp(path, provenance.line(entry))
+        return summaries
+
+
+def stamp(report, text):
+    """Put `text` (the provenance line) under the title of a report.md."""
+    lines = open(report, encoding="utf-8").read().split("\n")
+    write_text(report, "\n".join(lines[:1] + ["", text] + lines[1:]))
+
+
+def write_reports(study, where, config, groups, folders, seconds, device):
+    """The study's report in `where`; if writing it fails half way, report.md says so in its first line (the
+    figures and tables already written are not those of a finished run), and the error goes on."""
+    try:
+        return study.write_report(where, config, groups, folders, seconds, device)
+    except Exception as exc:
+        write_text(os.path.join(where, "report.md"), f"# INCOMPLETE: the report failed while it was written "
+                   f"({type(exc).__name__}: {exc}); nothing in this folder is a finished report\n")
+        raise
 
 
 def _execute(study, points, out_dir, folder_config, subfolders, device, data_dir, quiet, cache, workers, scheduler,
@@ -90,7 +129,7 @@ def _execute(study, points, out_dir, folder_config, subfolders, device, data_dir
         os.makedirs(where, exist_ok=True)
         compute = sum(read_json(os.path.join(folders[c.key], grid.RESULT))["seconds"] for c in cells)
         seconds = {"wall": time.perf_counter() - t0, "compute": compute}
-        summaries.append(study.write_report(where, config, groups, folders, seconds, device))
+        summaries.append(write_reports(study, where, config, groups, folders, seconds, device))
     grid.write_cells_csv(os.path.join(out_dir, "cells.csv"), every, folders, out_dir, cache)
     for summary in summaries:
         for line in getattr(study, "warnings", lambda s: [])(summary):
@@ -109,6 +148,8 @@ def sweep(study, lists, fixed, out_dir, **runner):
     points = points_of(study, lists, fixed)
     summaries = execute(study, points, out_dir, {"sweep": study.NAME, "points": points}, True, **runner)
     write_sweep_report(study, out_dir, points, summaries, [k for k, v in sorted(lists.items()) if len(v) > 1])
+    last = read_json(os.path.join(out_dir, provenance.FILE))["invocations"][-1]
+    stamp(os.path.join(out_dir, "report.md"), provenance.line(last))
     return summaries
 
 

@@ -62,7 +62,10 @@ def layer_heatmaps(maps, layers, path, title):
     from matplotlib.colors import LogNorm
     values = np.concatenate([m.ravel() for m in maps.values()])
     positive = values[values > 0]
-    norm = LogNorm(vmin=max(positive.min(), 1e-12), vmax=max(positive.max(), 1e-11)) if positive.size else None
+    top = max(positive.max(), 1e-11) if positive.size else 1.0
+    # four decades below the largest value: wide enough to show a layer near isometry, narrow enough that 0.1 and
+    # 0.6 get clearly different colors (values below the floor take its color)
+    norm = LogNorm(vmin=max(positive.min() if positive.size else top, top * 1e-4), vmax=top, clip=True)
     cols = min(4, len(maps))
     rows = -(-len(maps) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows + 0.8), squeeze=False)
@@ -77,9 +80,15 @@ def layer_heatmaps(maps, layers, path, title):
         ax.set_xlabel("epoch (0: start)", fontsize=8)
         if k % cols == 0:
             ax.set_ylabel("weight layer", fontsize=8)
-    fig.colorbar(image, ax=axes.ravel().tolist(), label="mean (s − 1)² of D_l W_l")
+    fig.colorbar(image, ax=axes.ravel().tolist(), label="mean (s − 1)² of D_l W_l (log; floor = 1e-4 × max)")
     fig.suptitle(f"{title}: distance from isometry per layer and epoch")
     return save(fig, path)
+
+
+def say_empty(ax, why):
+    """An empty panel says why it is empty."""
+    ax.text(0.5, 0.5, why, ha="center", va="center", wrap=True, fontsize=8, color="gray", transform=ax.transAxes)
+    ax.set(xticks=[], yticks=[])
 
 
 def sv_histogram(groups, path, title):
@@ -125,13 +134,19 @@ def plot_schedules(path, kinds, E, T, eta_max=0.1, eta_min=0.001):
 
 
 def lens_bars(rows, keys, titles, path, title):
-    """rows: {state: {key: value, key_std: spread}} → one bar panel per key (log scale), a bar per state."""
+    """rows: {state: {key: value, key_std: spread}} → one bar panel per key, a bar per state, the signed values
+    (a Hessian's trace and eigenvalues can be negative) on a symmetric-log scale: linear within ±`linthresh`
+    (a thousandth of the largest magnitude), logarithmic beyond; negative bars in red."""
     states = list(rows)
     fig, axes = plt.subplots(1, len(keys), figsize=(3.4 * len(keys), 3.2))
     for ax, key, name in zip(np.atleast_1d(axes), keys, titles):
-        values = [abs(rows[s][key]) for s in states]
-        ax.bar(range(len(states)), values, yerr=[rows[s].get(f"{key}_std", 0) for s in states], capsize=2)
-        ax.set(title=name, yscale="log")
+        values = np.array([rows[s][key] for s in states], dtype=float)
+        ax.bar(range(len(states)), values, yerr=[rows[s].get(f"{key}_std", 0) for s in states], capsize=2,
+               color=["C3" if v < 0 else "C0" for v in values])
+        ax.axhline(0, color="gray", lw=0.6)
+        top = float(np.nanmax(np.abs(values))) if values.size else 0.0
+        ax.set_yscale("symlog", linthresh=max(top * 1e-3, 1e-12))
+        ax.set_title(f"{name} (signed; red < 0)", fontsize=9)
         ax.set_xticks(range(len(states)))
         ax.set_xticklabels(states, rotation=45, ha="right", fontsize=7)
     fig.suptitle(title, fontsize=9)

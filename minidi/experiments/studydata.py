@@ -5,7 +5,7 @@ import os
 from .. import models
 from ..backend import to_device
 from ..data import load_dataset
-from ..errors import MinidiError
+from ..errors import MinidiError, check_number
 from ..files import home_cache
 
 _DATA = {}
@@ -67,3 +67,20 @@ def model_and_dataset(study, model_name, dataset, families, datasets):
     if dataset not in datasets[family]:
         raise MinidiError(f"{model_name} takes --dataset {' or '.join(datasets[family])}, not {dataset!r}")
     return family, dataset
+
+
+def check_curvature(curvature, model_name):
+    """--curvature k: 0 (the lens off) or k ≥ 2 Lanczos steps and Hutchinson probes (one probe gives no standard
+    error of the trace), at most `curvature.max_lanczos_steps` of the model's weights (the basis in memory)."""
+    from ..measure.curvature import BASIS_BYTES, max_lanczos_steps
+    from ..nn.checks import prunable
+    k = check_number(curvature, "curvature", low=0, integer=True)
+    if k == 1:
+        raise MinidiError("--curvature 1: the trace's standard error needs at least 2 Hutchinson probes: give 0 (off) "
+                          "or at least 2")
+    n = sum(p.size for p in prunable(models.build(model_name)).values())
+    top = max_lanczos_steps(n)
+    if k > top:
+        raise MinidiError(f"--curvature {k} is more than the lens can use on {model_name}'s {n} weights: at most {top} "
+                          f"(the Krylov space's dimension, and a Lanczos basis of at most {BASIS_BYTES // 2 ** 30} GiB)")
+    return k

@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import socket
-import sys
 import time
 import traceback
 
@@ -42,6 +41,7 @@ import click
 from .. import __version__
 from ..files import read_json, write_csv, write_json
 from ..errors import MinidiError
+from ..train.callbacks import duration, reporting
 from .executors import Runner
 from .results import DICT, LIST, NUMBER, OPTIONAL_NUMBER, RESULT, STATUS, TEXT, is_done, read_result, result_of, returns
 
@@ -111,7 +111,8 @@ def execute(fn, config, folder, dep_folders, context):
     t0 = time.perf_counter()
     try:
         deps = {dep: {"folder": f, "result": read_result(f)} for dep, f in dep_folders.items()}
-        result = fn(config, folder, deps, context)
+        with reporting(context.get("label") if context.get("progress") else None):
+            result = fn(config, folder, deps, context)
     except Exception as exc:                               # the cell's error is data: kept, reported, not fatal
         write_json(os.path.join(folder, STATUS), {**status, "state": "failed", "error": f"{type(exc).__name__}: {exc}",
                                                   "traceback": traceback.format_exc()})
@@ -163,7 +164,7 @@ def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_th
     log(f"{len(cells)} cells: {len(cells) - len(todo)} already done, {len(todo)} to run on {runner.name}")
     aborted = True
     try:
-        schedule(todo, folders, dict(context or {}), runner, failed, log, quiet)
+        schedule(todo, folders, dict(context or {}, progress=not quiet), runner, failed, log)
         aborted = False
     finally:
         runner.close(abort=aborted)
@@ -190,27 +191,26 @@ def plan(cells, folders, rerun, log):
     return todo, failed
 
 
-def schedule(todo, folders, context, runner, failed, log, quiet):
+def schedule(todo, folders, context, runner, failed, log):
     """Submit each cell once the cells it needs are done (at most `runner.capacity` at a time), collect the
     outcomes as they come, and record the failures in `failed`; a cell whose needs failed is skipped."""
     waiting, running, crashes = list(todo), {}, {}
-    count = {"done": 0, "total": len(todo)}
-    with click.progressbar(length=sum(c.work for c in todo), label="cells", file=sys.stderr, hidden=quiet) as bar:
-        while waiting or running:
-            _submit_ready(waiting, running, folders, context, runner, failed)
-            if not running:
+    count = {"done": 0, "total": len(todo), "work": 0, "all_work": sum(c.work for c in todo), "t0": time.monotonic()}
+    while waiting or running:
+        _submit_ready(waiting, running, folders, context, runner, failed)
+        if not running:
+            break
+        finished, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
+        for future in finished:
+            c = running.pop(future)
+            try:
+                outcome = future.result()
+            except cf.process.BrokenProcessPool:
+                _worker_died(c, waiting, running, crashes, failed, runner, log)
                 break
-            finished, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
-            for future in finished:
-                c = running.pop(future)
-                try:
-                    outcome = future.result()
-                except cf.process.BrokenProcessPool:
-                    _worker_died(c, waiting, running, crashes, failed, runner, log)
-                    break
-                except Exception as exc:                    # e.g. Dask's KilledWorker
-                    outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-                _collect(c, outcome, folders, failed, bar, count, log)
+            except Exception as exc:                        # e.g. Dask's KilledWorker
+                outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            _collect(c, outcome, folders, failed, count, log)
 
 
 def _submit_ready(waiting, running, folders, context, runner, failed):
@@ -240,11 +240,14 @@ def _worker_died(c, waiting, running, crashes, failed, runner, log):
     runner.restart()
 
 
-def _collect(c, outcome, folders, failed, bar, count, log):
+def _collect(c, outcome, folders, failed, count, log):
     if outcome["ok"]:
         count["done"] += 1
-        bar.update(c.work)
-        log(f"[{count['done']}/{count['total']}] {c.label} done in {outcome['seconds']:.1f} s")
+        count["work"] += c.work
+        spent = time.monotonic() - count["t0"]
+        left = spent / count["work"] * (count["all_work"] - count["work"]) if count["work"] else 0.0
+        log(f"[{count['done']}/{count['total']}] {c.label} done in {outcome['seconds']:.1f} s ({duration(spent)} "
+            f"spent, ~{duration(left)} left)")
     else:
         failed[c.key] = (c, outcome["error"])
         log(f"[failed] {c.label}: {outcome['error']} (config {json.dumps(c.config)}; "
@@ -286,7 +289,8 @@ def write_cells_csv(path, cells, folders, out, cache):
 
 def _submit(runner, cell, folders, context):
     dep_folders = {name: folders[dep.key] for name, dep in cell.deps.items()}
-    return runner.executor.submit(execute, cell.fn, cell.config, folders[cell.key], dep_folders, context)
+    return runner.executor.submit(execute, cell.fn, cell.config, folders[cell.key], dep_folders,
+                                  dict(context, label=cell.label))
 
 
 def _move_aside(folder):

@@ -1,8 +1,18 @@
 """What a finished cell leaves, and how it is read back: `result.json` checked against the fields its cell
-function declares (`returns`), so that a file that parses but lacks its fields, or holds the wrong types, is one
-MinidiError naming the file and what to delete, never a KeyError in a report and never reused."""
+function declares (`returns`) and against the ranges its values must lie in, so that a file that parses but lacks
+its fields, holds the wrong types or impossible values (NaN, an accuracy of 7.5, a negative JSV, a configuration
+that is not the cell's) is one MinidiError naming the file and what to delete, never a KeyError in a report,
+never a row of a CSV and never reused.
+
+The ranges, by field name, wherever the field stands (the result, its epoch rows, the dicts inside them):
+    every number finite; *acc* and last<k>_mean (accuracies) in [0, 1]; anything under a *jsv* name, *_std, *_se,
+    seconds ≥ 0; text only in a field declared "text", or in one the configuration holds with the same text (a
+    cell echoing its arm, method or route).
+"""
 import json
+import math
 import os
+import re
 
 from ..errors import MinidiError
 from ..files import read_json
@@ -55,6 +65,50 @@ def read_result(folder, fields=None):
     return result
 
 
+ACCURACY = re.compile(r"(^|_)acc($|_)|^last\d+_mean$")
+NONNEGATIVE = re.compile(r"jsv|_std$|_se$|^seconds$|_seconds$")
+
+
+def _bad_value(name, value):
+    """Why `value` cannot stand in a field called `name` (None when it can), looking inside lists and dicts."""
+    if isinstance(value, dict):
+        return next(filter(None, (_bad_value(f"{name}.{k}" if name else k, v) for k, v in value.items())), None)
+    if isinstance(value, list):
+        return next(filter(None, (_bad_value(name, v) for v in value)), None)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    leaf = name.rsplit(".", 1)[-1]
+    if not math.isfinite(value):
+        return f"{name} is {value}"
+    if ACCURACY.search(leaf) and not 0 <= value <= 1:
+        return f"{name} = {value:g} is an accuracy outside [0, 1]"
+    if (NONNEGATIVE.search(leaf) or "jsv" in name) and value < 0:
+        return f"{name} = {value:g} is negative"
+    return None
+
+
+def check_values(path, result, config, fields, fix):
+    """The ranges above, for a result read from `path`; one MinidiError naming the first value out of place."""
+    for name, value in result.items():
+        bad = _bad_value(name, value)
+        if bad:
+            raise MinidiError(f"{path}: {bad}: {fix}")
+        if isinstance(value, str) and (fields or {}).get(name) != TEXT:
+            if name not in config:
+                raise MinidiError(f"{path}: its result's {name} holds text where the cell writes none: {fix}")
+            if value != config[name]:
+                raise MinidiError(f"{path}: its result's {name} = {json.dumps(value)[:40]} is not its "
+                                  f"configuration's {json.dumps(config[name])[:40]}: {fix}")
+
+
 def result_of(cell, folders):
-    """The checked result of `cell` in its folder."""
-    return read_result(folders[cell.key], getattr(cell.fn, "result_fields", None))
+    """The checked result of `cell` in its folder: fields, ranges, and the configuration its folder is named by."""
+    folder = folders[cell.key]
+    fields = getattr(cell.fn, "result_fields", None)
+    result = read_result(folder, fields)
+    path, fix = os.path.join(folder, RESULT), f"delete {folder} (the cell is computed again) and run again"
+    stored = read_json(path)["config"]
+    if json.dumps(stored, sort_keys=True) != json.dumps(cell.config, sort_keys=True):
+        raise MinidiError(f"{path}: its configuration is not the one its folder's name is the hash of: {fix}")
+    check_values(path, result, cell.config, fields, fix)
+    return result

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..backend import rng as backend_rng
+from ..errors import MinidiError, check_number
 
 
 class FlatSpace:
@@ -37,6 +38,8 @@ class FlatSpace:
         self.mask = self.flat({k: (p.mask if p.mask is not None else self.xp.ones_like(p.data))
                                for k, p in H.weights.items()})
         self.n = int(self.mask.sum())
+        if self.n == 0:
+            raise MinidiError("every weight is masked: the Hessian has no direction left to probe")
 
     def flat(self, blocks):
         return self.xp.concatenate([self.xp.asarray(blocks[k], dtype=np.float64).ravel() for k in self.names])
@@ -63,6 +66,7 @@ class FlatSpace:
 def lanczos(H, steps, start=None, seed=0):
     """(alphas, betas, Q): m ≤ `steps` Lanczos steps from `start` (default: a Rademacher vector), with full
     reorthogonalization; T = tridiag(betas, alphas, betas) and Q the orthonormal Krylov basis (flat vectors)."""
+    steps = check_number(steps, "Lanczos steps", low=1, integer=True)
     space = _space(H)
     q = space.rademacher(backend_rng(seed)) if start is None else start * space.mask
     q = q / np.sqrt(space.dot(q, q))
@@ -92,6 +96,7 @@ def _space(H):
 
 def top_eigenvalues(H, k=1, steps=30, seed=0):
     """(the k largest Ritz values, their residual bounds β_m |u_m|), largest first. H: a Hessian or its FlatSpace."""
+    k = check_number(k, "k", low=1, high=check_number(steps, "Lanczos steps", low=1, integer=True), integer=True)
     alphas, betas, _, beta = lanczos(H, steps, seed=seed)
     theta, u = _ritz(alphas, betas)
     order = np.argsort(theta)[::-1][:k]
@@ -100,6 +105,8 @@ def top_eigenvalues(H, k=1, steps=30, seed=0):
 
 def power_iteration(H, iters=100, tol=1e-6, seed=0):
     """The eigenvalue of largest magnitude of H (and the iterations it took)."""
+    iters = check_number(iters, "iterations", low=1, integer=True)
+    tol = check_number(tol, "tol", low=0, low_open=True)
     space = _space(H)
     v = space.rademacher(backend_rng(seed))
     v = v / np.sqrt(space.dot(v, v))
@@ -118,7 +125,9 @@ def power_iteration(H, iters=100, tol=1e-6, seed=0):
 
 
 def hutchinson_trace(H, probes=50, seed=0):
-    """(estimate of tr H, its standard error): the mean of zᵀ H z over Rademacher probes z."""
+    """(estimate of tr H, its standard error): the mean of zᵀ H z over Rademacher probes z (one probe: no
+    standard error, inf)."""
+    probes = check_number(probes, "probes", low=1, integer=True)
     space = _space(H)
     gen = backend_rng(seed)
     samples = []
@@ -131,6 +140,8 @@ def hutchinson_trace(H, probes=50, seed=0):
 
 def spectral_density(H, probes=5, steps=30, seed=0):
     """(nodes, weights): stochastic Lanczos quadrature, one row per probe; each row's weights sum to 1."""
+    probes = check_number(probes, "probes", low=1, integer=True)
+    steps = check_number(steps, "Lanczos steps", low=1, integer=True)
     space = _space(H)
     gen = backend_rng(seed)
     nodes, weights = [], []
@@ -150,6 +161,15 @@ def density_curve(nodes, weights, grid, sigma):
     return (kernel * weights[None]).sum(axis=2).mean(axis=1)
 
 
+BASIS_BYTES = 4 * 2 ** 30         # what the Lanczos basis may hold: its steps × weights float64 numbers
+
+
+def max_lanczos_steps(n_weights, budget=BASIS_BYTES):
+    """The most Lanczos steps worth asking for on `n_weights` weights: no more than the dimension (the Krylov
+    space is then whole) and no more than a basis of `budget` bytes holds (k vectors of n float64 numbers)."""
+    return max(1, min(int(n_weights), int(budget // (8 * int(n_weights)))))
+
+
 def summary(H, steps=20, probes=20, seed=0):
     """The lens in one dict: top eigenvalue (Lanczos, with its residual bound), trace ± standard error, n."""
     space = FlatSpace(H)                                    # one flattening of the weights for both estimates
@@ -160,4 +180,4 @@ def summary(H, steps=20, probes=20, seed=0):
 
 
 __all__ = ["FlatSpace", "lanczos", "top_eigenvalues", "power_iteration", "hutchinson_trace", "spectral_density",
-           "density_curve", "summary"]
+           "density_curve", "summary", "max_lanczos_steps", "BASIS_BYTES"]

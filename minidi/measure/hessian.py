@@ -27,6 +27,7 @@ mode (or `training`), so the model itself is never touched.
     hvp(model, x, y, v)       {weight name: (H v) block}, one product
 """
 import copy
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -61,6 +62,8 @@ class Hessian:
 
     def __matmul__(self, v):
         """{weight name: (H v) block} for a direction v = {weight name: array} (missing names: 0)."""
+        if not isinstance(v, Mapping):
+            raise MinidiError(f"hvp: v must be a dict {{weight name: array}}, got {type(v).__name__}")
         unknown = [k for k in v if k not in self.weights]
         if unknown:
             raise MinidiError(f"hvp: no weight named {unknown[0]} (the weights are {', '.join(self.weights)})")
@@ -68,7 +71,7 @@ class Hessian:
             p.direction, p.r_grad = None, None
         for k, p in self.weights.items():
             if k in v:
-                direction = get_array_module(p.data).asarray(v[k], dtype=np.float64)
+                direction = _real_direction(k, v[k], get_array_module(p.data))
                 if tuple(direction.shape) != tuple(p.shape):
                     raise MinidiError(f"hvp: v[{k!r}] has shape {tuple(direction.shape)}, the weight {tuple(p.shape)}")
                 p.direction = direction * p.mask if p.mask is not None else direction
@@ -79,6 +82,22 @@ class Hessian:
         self.model.r_backward(self.dz, rdz, input_grad=False)
         xp = get_array_module(self.logits)
         return {k: (p.r_grad if p.r_grad is not None else xp.zeros_like(p.data)) for k, p in self.weights.items()}
+
+
+def _real_direction(name, value, xp):
+    """v[name] as a float64 array on the weights' device: real numbers, finite, or one MinidiError."""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if kind is None:
+        try:
+            kind = np.asarray(value).dtype.kind
+        except Exception:
+            kind = "O"
+    if kind not in "biuf":
+        raise MinidiError(f"hvp: v[{name!r}] must hold real numbers, got dtype kind {kind!r}")
+    direction = xp.asarray(value, dtype=np.float64)
+    if not bool(xp.isfinite(direction).all()):
+        raise MinidiError(f"hvp: v[{name!r}] holds NaN or infinite values")
+    return direction
 
 
 def hvp(model, x, y, v, temperature=1.0, training=None):

@@ -16,9 +16,10 @@ and P_l P_lᵀ = D_l W_l (P_{l−1} P_{l−1}ᵀ) W_lᵀ D_l, float64, so no (N,
 import numpy as np
 
 from ..backend import get_array_module
-from ..errors import MinidiError
+from ..errors import MinidiError, check_number
 from .jacobian import inference_backward
 from ..nn import Linear
+from ..nn.checks import check_batch
 from .spectrum import jsv_stats
 
 
@@ -43,6 +44,8 @@ def _chain(model):
 
 def _slopes(model, x):
     """[(name, W (float64), d (N, out) float64: φ' at each sample's pre-activation, ones for the output layer)]."""
+    _chain(model)                                           # an MLP, else one MinidiError
+    check_batch(model, x, what="the probe batch")           # an array of the model's samples, finite
     xp = get_array_module(x)
     with inference_backward(model):
         model.forward(x)
@@ -69,6 +72,7 @@ def _singular(gram):
 def layer_spectra(model, x, chunk=250):
     """Per weight layer, in forward order: {"layer", "local": stats of J_l's singular values, "product": stats of
     P_l's} (stats as `spectrum.jsv_stats`: mean, min, max, dist_to_one = mean (s − 1)², ...), over the samples x."""
+    chunk = check_number(chunk, "chunk", low=1, integer=True)
     rows = _slopes(model, x)
     local = [[] for _ in rows]
     product = [[] for _ in rows]

@@ -210,6 +210,12 @@ class ShedMonitor:
     def on_start(self, model, history):
         self.trace.append((0.0, {k: shed_fraction(model, t)["overall"] for k, t in self.taus.items()}))
 
+    def state_dict(self):                                 # kept in a run's checkpoint: a resumed run keeps its trace
+        return {"trace": [[t, v] for t, v in self.trace], "step": self.step}
+
+    def load_state_dict(self, state):
+        self.trace, self.step = [(t, v) for t, v in state["trace"]], state["step"]
+
     def before_step(self, model):
         self.step += 1
         if self.steps_per_epoch and self.step % self.every == 0 and self.step < self.early * self.steps_per_epoch:

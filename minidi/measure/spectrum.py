@@ -85,5 +85,11 @@ class JSVMonitor:
         if self.at_start:
             self.initial = self.measure(model)
 
+    def state_dict(self):                                 # kept in a run's checkpoint: a resumed run still has it
+        return {"initial": self.initial}
+
+    def load_state_dict(self, state):
+        self.initial = state["initial"]
+
     def on_epoch_end(self, model, row):
         row.update({f"jsv_{k}": v for k, v in self.measure(model).items()})

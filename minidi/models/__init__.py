@@ -72,6 +72,8 @@ def fresh(model, seed):
     """A fresh draw, with `seed`, of the preset `model` was built from, at `model`'s own widths (its
     `architecture()`): a structurally pruned network trained from scratch gets exactly the preset's init
     distribution at its own fan-ins, none of the inherited weights."""
+    if not isinstance(getattr(model, "name", None), str) or not callable(getattr(model, "architecture", None)):
+        raise MinidiError(f"fresh needs a model built by minidi.models.build, got {type(model).__name__}")
     return build(model.name, **{**model.build_overrides, **model.architecture(), "seed": seed})
 
 

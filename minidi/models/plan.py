@@ -18,6 +18,7 @@ as `PruneEntry` rows, one per weight layer in forward order, from `model.pruning
 from dataclasses import dataclass
 
 from ..nn import BatchNorm1d, BatchNorm2d, Conv2d, Linear
+from ..nn.checks import plan_of
 
 OUTPUT_LAYER = "it is the output layer, whose neurons (the classes) are never pruned"
 
@@ -35,7 +36,7 @@ class PruneEntry:
 
 def weight_layers(model):
     """Every weight layer (Linear or Conv2d) of a model, in forward order."""
-    return [entry.layer for entry in model.pruning_plan()]
+    return [entry.layer for entry in plan_of(model)]
 
 
 def is_weight_layer(module):

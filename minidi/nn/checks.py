@@ -3,6 +3,7 @@
     is_prunable(name, array)  a weight that pruning, scores and Hessian directions act on: the weight tensor
                               (ndim ≥ 2) of a Linear or Conv2d layer (biases and BatchNorm scales are not)
     prunable(model)           {name: Parameter} of those weights
+    plan_of(model)            the model's pruning plan (`minidi.models.plan`), or one MinidiError
     sample_shape(model)       the shape of one input sample, asked of the model (`model.sample_shape`)
     check_batch(model, x, y)  x (and y) fit the model, or one MinidiError naming what does not
 """
@@ -10,6 +11,13 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..errors import MinidiError
+
+
+def plan_of(model):
+    """`model.pruning_plan()`, or one MinidiError when `model` is not a minidi model that has one."""
+    if not callable(getattr(model, "pruning_plan", None)):
+        raise MinidiError(f"expected a minidi model with a pruning plan (minidi.models), got {type(model).__name__}")
+    return model.pruning_plan()
 
 
 def is_prunable(name, array):

@@ -1,5 +1,6 @@
 """Linear (fully connected) layer and Identity."""
 from ..backend import get_array_module
+from ..errors import MinidiError
 from .module import Module
 from .parameter import Parameter
 
@@ -13,6 +14,9 @@ class Linear(Module):
     def __init__(self, weight, bias=None):
         self.weight = Parameter(weight)
         self.bias = Parameter(bias) if bias is not None else None
+        if weight.ndim != 2 or (bias is not None and tuple(bias.shape) != (weight.shape[0],)):
+            raise MinidiError(f"Linear takes a weight (out, in) and a bias (out,), got {tuple(weight.shape)} and "
+                              f"{None if bias is None else tuple(bias.shape)}")
 
     @property
     def in_features(self):
@@ -23,6 +27,9 @@ class Linear(Module):
         return self.weight.shape[0]
 
     def forward(self, x):
+        if getattr(x, "ndim", None) != 2 or x.shape[1] != self.in_features:
+            raise MinidiError(f"Linear({self.in_features}, {self.out_features}) takes x of shape (N, "
+                              f"{self.in_features}), got {getattr(x, 'shape', type(x).__name__)}")
         self.x = x                                        # kept for backward
         y = x @ self.weight.data.T
         if self.bias is not None:

@@ -124,6 +124,7 @@ class Module:
         for key, target in own.items():
             if tuple(state[key].shape) != tuple(target.shape):
                 raise MinidiError(f"state_dict: {key} has shape {tuple(state[key].shape)}, the model needs {tuple(target.shape)}")
+        _check_values(state)
         xp = get_array_module(next(iter(own.values())))
         params = dict(self.named_parameters())
         for name, m in self.named_modules():
@@ -147,6 +148,16 @@ class Module:
             lines += [f"  ({name}): " + line for line in repr(child).splitlines()[:1]] + \
                      ["  " + line for line in repr(child).splitlines()[1:]]
         return "\n".join(lines) + ")" if len(lines) > 1 else type(self).__name__ + "()"
+
+
+def _check_values(state):
+    """Every float array finite, and no negative running variance (BatchNorm divides by its square root)."""
+    nonfinite = [k for k, v in state.items() if v.dtype.kind == "f" and not bool(get_array_module(v).isfinite(v).all())]
+    if nonfinite:
+        raise MinidiError(f"state_dict: {', '.join(nonfinite[:3])} holds NaN or infinite values")
+    negative = [k for k, v in state.items() if k.endswith("running_var") and bool((v < 0).any())]
+    if negative:
+        raise MinidiError(f"state_dict: {', '.join(negative[:3])} holds a negative variance")
 
 
 def _numeric_array(key, value):

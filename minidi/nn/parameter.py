@@ -1,5 +1,6 @@
 """Parameter: a weight array, its gradient, and an optional pruning mask."""
 from ..backend import get_array_module
+from ..errors import MinidiError
 
 
 class Parameter:
@@ -20,6 +21,10 @@ class Parameter:
     """
 
     def __init__(self, data):
+        if not (hasattr(data, "shape") and hasattr(data, "dtype")) or getattr(data.dtype, "kind", "") != "f":
+            raise MinidiError(f"a Parameter holds a float array (NumPy or CuPy), got {type(data).__name__}"
+                              + (" (layers take their weight arrays, not sizes: draw them with minidi.nn.init)"
+                                 if isinstance(data, int) else ""))
         self.data = data
         self.grad = None
         self.mask = None

@@ -3,6 +3,7 @@
 """
 from ..models.plan import weight_layers
 from ..backend import get_array_module
+from ..errors import check_number
 from .orthogonal import as_matrix
 
 
@@ -29,6 +30,10 @@ def approximate_isometry(model, steps=10000, lr=1e-3, tol=1e-6, check_every=100,
     """
     from ..nn import Parameter
     from ..optim import Adam
+    steps, check_every = (check_number(steps, "steps", low=1, integer=True),
+                          check_number(check_every, "check_every", low=1, integer=True))
+    lr, tol = check_number(lr, "lr", low=0, low_open=True), check_number(tol, "tol", low=0)
+    gain = check_number(gain, "gain", low=0, low_open=True)
     out = {}
     for i, layer in enumerate(weight_layers(model)):
         w = layer.weight

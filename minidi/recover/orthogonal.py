@@ -10,6 +10,7 @@ import math
 from ..backend import device_of, get_array_module, to_device
 from ..backend import rng as backend_rng
 from ..nn.init import orthogonal, orthogonalize
+from ..errors import check_number, check_seed
 from ..models.plan import weight_layers
 
 
@@ -24,6 +25,7 @@ def orthp(model, gain=1.0):
     gain: 1 for linear networks, √2 for ReLU networks. Masks, if any, are re-applied (which of course breaks
     exact orthogonality of a masked matrix). Returns the model.
     """
+    gain = check_number(gain, "gain", low=0, low_open=True)
     for layer in weight_layers(model):
         w = layer.weight
         q = orthogonalize(as_matrix(w.data).astype(get_array_module(w.data).float64))
@@ -34,7 +36,8 @@ def orthp(model, gain=1.0):
 
 def orthogonal_init(model, gain=1.0, seed=0):
     """Re-draw every weight matrix as a random (semi-)orthogonal matrix times gain (biases kept)."""
-    rng = backend_rng(seed)
+    gain = check_number(gain, "gain", low=0, low_open=True)
+    rng = backend_rng(check_seed(seed))
     device = None
     for layer in weight_layers(model):
         device = device or device_of(layer.weight.data)

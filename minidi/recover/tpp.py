@@ -4,6 +4,8 @@ will remove towards zero while keeping the Gram matrix of the kept units as it i
 import numpy as np
 
 from ..backend import get_array_module
+from ..errors import check_number
+from ..nn.checks import plan_of
 from ..prune.structured import l1_keep
 from .orthogonal import as_matrix
 
@@ -21,7 +23,11 @@ class TPPRegularizer:
     """
 
     def __init__(self, model, spec, step=1e-4, every=10, lam_max=1.0, gram_weight=1000.0, steps_per_epoch=None):
-        plan = model.pruning_plan()
+        plan = plan_of(model)
+        step, lam_max = check_number(step, "step", low=0), check_number(lam_max, "lam_max", low=0)
+        every, gram_weight = check_number(every, "every", low=1, integer=True), check_number(gram_weight, "gram_weight", low=0)
+        if steps_per_epoch is not None:
+            steps_per_epoch = check_number(steps_per_epoch, "steps_per_epoch", low=1, integer=True)
         self.pruned = {i: np.setdiff1d(np.arange(plan[i].layer.weight.shape[0]), keep)    # L1's choice, fixed now
                        for i, keep in l1_keep(model, spec).items()}
         self.step_size, self.every, self.lam_max, self.gram_weight = step, every, lam_max, gram_weight

@@ -62,7 +62,7 @@ def fit(model, optimizer, schedule, data, epochs, batch_size=100, seed=0, callba
     augment: None, or an augmentation such as `minidi.data.CropFlip()` (see `train_epoch`).
     """
     check_seed(seed)
-    folder = RunFolder(out_dir, optimizer, epochs, meta, quiet) if out_dir else None
+    folder = RunFolder(out_dir, optimizer, epochs, meta, quiet, callbacks) if out_dir else None
     history = folder.restore(model, resume) if folder else []
     for cb in callbacks:                       # on_start before epoch 0; on_resume when continuing a run
         hook = getattr(cb, "on_resume" if history else "on_start", None)

@@ -19,7 +19,8 @@ import math
 import os
 
 from ...backend import device_of, to_device
-from ...errors import MinidiError
+from ...errors import MinidiError, check_number
+from ...nn.checks import plan_of, sample_shape
 from ...recover import TPPRegularizer, approximate_isometry, gain_for, orthp
 from ...models import fresh
 from ...prune import l1_keep, remove_units
@@ -62,12 +63,18 @@ def split(arm):
 
 def flops(model):
     """Multiply-accumulates of one forward pass of one sample (the pruning literature's FLOPs)."""
-    return sum(r["flops_dense"] for r in layer_report(model, model.sample_shape))
+    plan_of(model)
+    return sum(r["flops_dense"] for r in layer_report(model, sample_shape(model)))
 
 
 def scratch_b_epochs(dense_flops, pruned_flops, pretrain_epochs, epochs, cap):
     """Liu et al.'s budget rule: E_B = pretrain_epochs · F_dense / F_pruned (the dense training's FLOPs spent
     on the smaller network), rounded, at least `epochs` and at most cap · epochs."""
+    dense_flops = check_number(dense_flops, "dense FLOPs", low=0, low_open=True)
+    pruned_flops = check_number(pruned_flops, "pruned FLOPs", low=0, low_open=True)
+    pretrain_epochs = check_number(pretrain_epochs, "pretraining epochs", low=1, integer=True)
+    epochs = check_number(epochs, "epochs", low=1, integer=True)
+    cap = check_number(cap, "cap", low=1)                  # below 1, Scratch-B would train less than Scratch-E
     budget = round(pretrain_epochs * dense_flops / pruned_flops)
     return int(min(max(budget, epochs), math.floor(cap * epochs)))
 

@@ -54,7 +54,8 @@ def jsv_vs_pr(dense, x_probe, test, prs, gain, n_layers, layers=None):
     return rows
 
 
-@grid.returns(epoch0=grid.DICT, history=grid.LIST, final_jsv_mean=grid.NUMBER, last5_mean=grid.NUMBER, best_test_acc=grid.NUMBER)
+@grid.returns(epoch0=grid.DICT, history=grid.LIST, final_jsv_mean=grid.NUMBER, last5_mean=grid.NUMBER, best_test_acc=grid.NUMBER,
+              schedule=grid.TEXT)
 def finetune_cell(config, folder, deps, context):
     """(b), one arm and one replicate: the arm's starting network (`arms.starting_network`: L1 pruning, + OrthP,
     + AI, the TPP route, or a fresh draw of the pruned widths), its "epoch 0", then finetuning with the JSV (and,
@@ -118,7 +119,8 @@ def curvature_cell(config, folder, deps, context):
     for arm, dep in deps.items():
         if arm != "pretrain":
             model = copy.deepcopy(pruned)
-            load_checkpoint(os.path.join(dep["folder"], "checkpoint.npz"), model)
+            load_checkpoint(os.path.join(dep["folder"], "checkpoint.npz"), model,
+                            remedy=f"delete the finished cell {dep['folder']} (it is computed again), then run again")
             states[f"{arm} end"] = model
     out = {}
     for name, model in states.items():

@@ -187,7 +187,8 @@ def mean_curvature(per_seed):
         row = {}
         for key in ("top_eigenvalue", "trace", "jsv_mean"):
             row[key], row[f"{key}_std"] = mean_std([r[state][key] for r in per_seed])
-        row["trace_se"] = float(np.mean([r[state]["trace_se"] for r in per_seed]))
+        se = [r[state]["trace_se"] for r in per_seed]                  # null: one probe gives no standard error
+        row["trace_se"] = float(np.mean(se)) if None not in se else None
         out[state] = row
     return out
 
@@ -202,7 +203,7 @@ def curvature_lines(summary):
              "| network | top eigenvalue | trace | mean JSV |", "|---|---|---|---|"]
     for state, r in curv.items():
         lines.append(f"| {state} | {r['top_eigenvalue']:.4g} ± {r['top_eigenvalue_std']:.2g} | {r['trace']:.4g} "
-                     f"(se {r['trace_se']:.2g}) | {r['jsv_mean']:.4g} |")
+                     f"(se {'n/a' if r['trace_se'] is None else format(r['trace_se'], '.2g')}) | {r['jsv_mean']:.4g} |")
     d, p = curv["dense"], curv["pruned"]
     lines += ["", f"Pruning moves the top eigenvalue {d['top_eigenvalue']:.3g} → {p['top_eigenvalue']:.3g} and the "
               f"trace {d['trace']:.3g} → {p['trace']:.3g} (mean JSV {d['jsv_mean']:.3g} → {p['jsv_mean']:.3g}); "

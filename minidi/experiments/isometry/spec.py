@@ -2,12 +2,13 @@
 from ...lab import grid
 from ...measure import layerspectra
 from ...errors import MinidiError, check_number
-from ...limits import MAX_EPOCHS, MAX_ROUNDS, MAX_SEEDS
+from ...limits import MAX_EPOCHS, MAX_SEEDS
 from ...models import STUDY_LAYERS, build
 from ...models.plan import weight_layers
 from ...prune import parse_ratios, prune_neurons, uniform_spec
 from ...data import mnist
 from ..dense import pretrain
+from ..studydata import check_curvature
 from . import cells as kinds
 from .arms import AI, ALL_ARMS, SCRATCH_SEED, flops, parse_arms, scratch_b_epochs, split, tpp_phase_epochs, tpp_step
 
@@ -34,7 +35,7 @@ def configure(model_name="mlp7-linear", epochs=90, long=False, seeds=1, pr=None,
                 seeds=check_number(seeds, "seeds", low=1, high=MAX_SEEDS, integer=True),
                 finetune_seeds=check_number(finetune_seeds, "finetune_seeds", low=1, high=MAX_SEEDS, integer=True),
                 pr=pr, prs=prs, probe=check_number(probe, "probe", low=1, integer=True), batch_size=100,
-                momentum=0.9, weight_decay=1e-4, curvature=check_number(curvature, "curvature", low=0, high=MAX_ROUNDS, integer=True),
+                momentum=0.9, weight_decay=1e-4, curvature=check_curvature(curvature, model_name),
                 arms=list(parse_arms(arms)),
                 scratch_b_cap=check_number(scratch_b_cap, "scratch_b_cap", low=1, high=MAX_EPOCHS),
                 tpp_epochs=None if tpp_epochs is None else     # None: the default rule, `arms.tpp_phase_epochs`

@@ -13,7 +13,7 @@ from ...schedules import parse_schedule
 from ...measure.spectrum import JSVMonitor
 from ...train import summarize
 from ...train import train_sgd
-from ..dense import jsv_at_start, load_dense
+from ..dense import load_dense
 from ..studydata import build_model, study_data
 from .. import compat
 
@@ -93,7 +93,7 @@ def train_cell(config, folder, deps, context):
     history = train_sgd(model, parse_schedule(c["lr"], c["epochs"]), data, c["epochs"], c["batch_size"],
                           c["momentum"], c["weight_decay"], c["seed"], folder, c["augment"], callbacks=[monitor])
     return {"method": c["method"], "sparsity": c["sparsity"], "variant": c["variant"], "seed": c["seed"],
-            "init": at_init, "stats_trained": prune.layer_stats(model), "jsv_init": jsv_at_start(monitor, folder),
+            "init": at_init, "stats_trained": prune.layer_stats(model), "jsv_init": monitor.initial,
             "history": history, "final_test_acc": history[-1]["test_acc"], **summarize(history)}
 
 

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from ..plots import plt, save
+from ..plots import plt, save, say_empty
 from ..stats import mean_std
 from .cells import CONTROL, CONTROL_VARIANTS
 
@@ -52,6 +52,9 @@ def draw_wd_ratios(out_dir, top, summary, methods, layers):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
     keys = [m for m in methods if f"{m}|{top}" in summary["wd_ratios"]]
     for ax, v in zip(axes, ("shuffle", "reinit")):
+        if not any(summary["wd_ratios"][f"{m}|{top}"].get(v) for m in keys):
+            say_empty(ax, f"no {v} runs at sparsity {top:g} (add {v} to --variants)")
+            continue
         for i, m in enumerate(keys):
             r = summary["wd_ratios"][f"{m}|{top}"].get(v, {})
             ax.bar(np.arange(len(layers)) + i * 0.8 / len(keys), [r.get(k, np.nan) for k in layers], 0.8 / len(keys), label=m)

@@ -8,7 +8,7 @@ from ...prune import check_scope, check_sparsity
 from ...prune.scores import METHODS
 from ...schedules import parse_schedule
 from ..dense import RECIPE_KEYS, RECIPES, recipe_cell
-from ..studydata import model_and_dataset
+from ..studydata import check_curvature, model_and_dataset
 from .. import compat
 from . import cells as kinds
 from .cells import CONTROL, CONTROL_VARIANTS, VARIANTS
@@ -45,7 +45,7 @@ def configure(model_name="lenet300-100", dataset=None, epochs=None, seeds=1, spa
                 rounds=check_number(rounds, "rounds", low=1, high=MAX_ROUNDS, integer=True),
                 probe=check_number(probe or (1000 if family == "mnist" else 200), "probe", low=1, integer=True),
                 control=bool(control), synthetic_samples=synthetic_samples if dataset == "synthetic" else None,
-                curvature=check_number(curvature, "curvature", low=0, high=MAX_ROUNDS, integer=True))
+                curvature=check_curvature(curvature, model_name))
 
 
 MASK_DEFAULTS = dict(scope="global", rounds=100, invert=False)

@@ -137,6 +137,10 @@ def claims(c, cascade, sigma_end, dead, acc, pickup):
     lines.append(f"3. Shedding disconnects whole units or layers, detected and reported: {verdict(n_dead['large+wd'] > 0)} "
                  f"(dead units at the end, mean over seeds: " + ", ".join(f"{a} {n}" for a, n in n_dead.items())
                  + f"; layers disconnected once shed weights are removed: {', '.join(layers) or 'none'}).")
+    if c["steps"] < 2:
+        lines.append("4. Gradual GMP's steps are mostly weights already shed: nothing to judge (with --steps 1 gradual "
+                     "GMP is one-shot: there is no step 2 … n to look at; give --steps 2 or more).")
+        return lines
     lines.append(f"4. Gradual GMP's steps are mostly weights already shed (the paper: GMP \"picks up\" shed weights, "
                  f"which would make its steps cheap): at every final sparsity at least half of the weights removed at "
                  f"steps 2 … {c['steps']} were already shed: {verdict(all(p >= 0.5 for p, _, _ in pickup.values()))} ("

@@ -24,6 +24,7 @@ MAP = {"conv4-mnist": dict(lrs=(0.01, 0.1), wds=(0.0, 5e-3, 2e-2), fractions=(0.
 MAP_DEFAULT = dict(lrs=(0.01, 0.03, 0.1), wds=(0.0, 5e-4, 2e-3, 5e-3), fractions=(0.05, 0.1, 0.2), epochs=40)
 
 SHED_DEFAULTS = dict(shed_lr=0.1, shed_wd=5e-4, round_epochs=1)    # the paper's fine-tuning of the shedding arms
+GRID_DEFAULTS = dict(fraction=0.2, epochs=10, sparsities=SPARSITIES, steps=5, **SHED_DEFAULTS)  # the default grid's
 
 
 def _values(given, default, what, low, high, low_open=False):
@@ -33,10 +34,11 @@ def _values(given, default, what, low, high, low_open=False):
     return values
 
 
-def configure(model_name="lenet300-100", dataset="mnist", fraction=0.2, epochs=10, sparsities=SPARSITIES,
-              steps=5, seeds=1, probe=1000, synthetic_samples=2400, shed_lr=SHED_DEFAULTS["shed_lr"],
-              shed_wd=SHED_DEFAULTS["shed_wd"], round_epochs=SHED_DEFAULTS["round_epochs"],
-              map=False, map_lrs=None, map_wds=None, map_fractions=None, map_epochs=None):
+def configure(model_name="lenet300-100", dataset="mnist", fraction=GRID_DEFAULTS["fraction"],
+              epochs=GRID_DEFAULTS["epochs"], sparsities=SPARSITIES, steps=GRID_DEFAULTS["steps"], seeds=1,
+              probe=1000, synthetic_samples=2400, shed_lr=SHED_DEFAULTS["shed_lr"], shed_wd=SHED_DEFAULTS["shed_wd"],
+              round_epochs=SHED_DEFAULTS["round_epochs"], map=False, map_lrs=None, map_wds=None, map_fractions=None,
+              map_epochs=None):
     if model_name not in MODELS:
         raise MinidiError(f"the shedding study runs on {', '.join(MODELS)}, not {model_name!r}")
     if dataset not in ("mnist", "synthetic"):
@@ -48,6 +50,14 @@ def configure(model_name="lenet300-100", dataset="mnist", fraction=0.2, epochs=1
     m = MAP.get(model_name, MAP_DEFAULT)
     if not map and any(v is not None for v in (map_lrs, map_wds, map_fractions, map_epochs)):
         raise MinidiError("--map-lrs, --map-wds, --map-fractions and --map-epochs belong to the phase map: add --map")
+    given = dict(fraction=fraction, epochs=epochs, sparsities=tuple(sparsities), steps=steps, shed_lr=shed_lr,
+                 shed_wd=shed_wd, round_epochs=round_epochs)
+    ignored = [k for k, v in given.items() if v != GRID_DEFAULTS[k]]
+    if map and ignored:
+        one = len(ignored) == 1
+        raise MinidiError(f"{', '.join('--' + k.replace('_', '-') for k in ignored)} {'belongs' if one else 'belong'} to "
+                          "the default grid, not to the phase map (which sets its own with --map-lrs, --map-wds, "
+                          f"--map-fractions, --map-epochs): drop {'it' if one else 'them'}, or drop --map")
     return dict(study="shedding", model=model_name, dataset=dataset,
                 fraction=check_number(fraction, "fraction", low=0, high=0.5, low_open=True),
                 epochs=check_number(epochs, "epochs", low=1, high=MAX_EPOCHS, integer=True), sparsities=sparsities,

@@ -172,20 +172,21 @@ def _summary(values, epochs=3):
 
 
 def test_the_value_of_pruning_claim_follows_the_numbers():
-    ahead = _summary({"lr0.01": [0.95, 0.96], "lr0.001+orthp": [0.955, 0.95], "lr0.01+scratch-e": [0.90, 0.91],
-                      "lr0.001+scratch-e": [0.85, 0.86], "lr0.001": [0.80, 0.81]})
+    ahead = _summary({"lr0.01": [0.95, 0.96, 0.97], "lr0.001+orthp": [0.955, 0.965, 0.975],
+                      "lr0.01+scratch-e": [0.90, 0.91, 0.92], "lr0.001+scratch-e": [0.85, 0.86, 0.87],
+                      "lr0.001": [0.80, 0.81, 0.82]})
     line = claims.value_of_pruning(ahead)[0]
-    assert "**held**" in line and "+5.00 points" in line
+    assert "(the better Scratch-E): **held**" in line and "+5.00 pts" in line
     behind = copy.deepcopy(ahead)
     for r in behind["arms"]["lr0.01+scratch-e"].values():
-        r["last5_mean"] = 0.97
-    assert "**not held**" in claims.value_of_pruning(behind)[0]
+        r["last5_mean"] = 0.97 + r["last5_mean"] - 0.90
+    assert "(the better Scratch-E): **not held**" in claims.value_of_pruning(behind)[0]
     assert claims.value_of_pruning(_summary({"lr0.01": [0.9]})) == []            # no scratch arm: no claim
-    lr_line = claims.value_of_pruning(ahead)[1]                                 # gaps +5.00 at 0.01, -5.00 at 0.001
-    assert "decides the value of pruning" in lr_line and "**held**" in lr_line and "-5.00 points" in lr_line
+    lr_line = claims.value_of_pruning(ahead)[1]                 # leads +5.00 at 0.01, −5.00 at 0.001: +10 points
+    assert "decides the value of pruning" in lr_line and "+10.00 pts" in lr_line and "**held**" in lr_line
     small_lr_wins = copy.deepcopy(ahead)
     for r in small_lr_wins["arms"]["lr0.001"].values():
-        r["last5_mean"] = 0.99                                                    # gap at 0.001 now +13.5 points
+        r["last5_mean"] += 0.19                                   # the lead at 0.001 now +14 points
     assert "**not held**" in claims.value_of_pruning(small_lr_wins)[1]
 
 
@@ -201,4 +202,4 @@ def test_the_layer_line_names_the_layer_furthest_from_isometry():
         h["layers"] = [row("layers.0", 0.1), row("layers.2", 0.5)]
     text = "\n".join(claims.layer_table(summary))
     assert "furthest from isometry is **layers.2** (mean (s−1)² 3" in text and "lr0.01 3 → 0.5" in text
-    assert "within 1e-6" in text and "**yes**" in text
+    assert "< 1e-6: check **passed**" in text

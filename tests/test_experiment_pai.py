@@ -32,7 +32,7 @@ def test_pai_grid_on_synthetic_mlp(tmp_path, device):
     assert len(rows) == 23 and {r["variant"] for r in rows} == {"original", "shuffle", "reinit", "invert"}
     text = open(os.path.join(out, "report.md")).read()
     claims = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
-    assert len(claims) == 3 and all("**held**" in c or "**not held**" in c for c in claims)
+    assert len(claims) == 3 and all("**undecided**" in c for c in claims)                # one replicate
     for fig in ("acc_vs_sparsity.png", "layer_density.png", "wd_ratios.png", "jsv.png"):
         assert os.path.getsize(os.path.join(out, fig)) > 1000
     summary = read_json(os.path.join(out, "summary.json"))

@@ -127,7 +127,8 @@ def test_retrain_study_end_to_end_on_synthetic(tmp_path, device):
     assert acc[("l1", "lrw", "1")] == acc[("l1", "ft", "1")]       # T = E/4: the same run
     text = open(os.path.join(out, "report.md")).read()
     claims = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ", "4. ")]
-    assert len(claims) == 4 and all("**held**" in c or "**not held**" in c for c in claims)
+    assert len(claims) == 4 and all("**undecided**" in c for c in claims)                 # one replicate
+    assert "LRW identical to FT at T ≤ E/4, true by construction: check **passed**" in claims[0]
     for fig in ("acc_vs_budget.png", "schedules.png", "jsv_vs_epoch.png"):
         assert os.path.getsize(os.path.join(out, fig)) > 1000
     assert CliRunner().invoke(main, [*args, "--resume"]).exit_code == 0

@@ -57,7 +57,10 @@ CURVATURE = click.option("--curvature", default=20, show_default=True, type=clic
                               "for the trace's standard error, and at most the steps whose Lanczos basis, steps × "
                               "weights float64 numbers, fits in 4 GiB: about 3500 for MLP-7).")
 SEEDS = click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1),
-                     help="Independent replicates: seed s sets the dense init, the data orders and the study's draws.")
+                     help="Independent replicates: seed s sets the dense init, the data orders and the study's draws. "
+                          "A claim is judged on its replicates' interval: one replicate leaves every comparative "
+                          "claim undecided; use 3 or more (an undecided line says how many would decide it; "
+                          "docs/claims.md).")
 
 STUDIES = {
     "isometry": dict(

@@ -1,12 +1,21 @@
 """The core study's claim lines, each computed from the run's summary (pure functions: a summary in, lines of
-markdown out); a claim whose arms were not run is left out, never guessed. The paper's claims end **yes** /
-**no** (as since the first version of this report), the claims this study adds end **held** / **not held**.
+markdown out); a claim whose arms were not run is left out, never guessed.
+
+Every comparative claim is judged by `experiments.stats`: the paired differences across replicates (the arms of
+replicate s share its pretraining and its finetuning data order), their 95 % t interval and a three-way verdict
+(held / not held / undecided); accuracies in points, JSVs as ratios (log differences). OrthP's "every JSV is 1" and
+the linear closed form are true by construction: checks of the code, not findings.
 """
+import math
+
 import numpy as np
 
-from ..stats import mean_std, verdict
+from ..stats import (HELD, at_least, check, combine, effect, greater, judged, mean_std, paired, ratio, why_undecided,
+                     bold, UNDECIDED)
 
-yes = lambda b: "**yes**" if b else "**no**"  # noqa: E731
+ACC_MARGIN = 0.005          # "matches" an accuracy: within half a point (the practical margin of ≥ and ≈)
+DENSE_JSV = 1.5             # "well above 1"
+ORTHP_TOL = 1e-4            # OrthP's check: every singular value within this of 1
 
 
 def jsv_curve(result):
@@ -29,9 +38,22 @@ def last5(summary, arm):
     return mean_std([r["last5_mean"] for r in summary["arms"][arm].values()])
 
 
-def _acc(summary, arm):
-    m, s = last5(summary, arm)
-    return f"{arm} {m:.4f} ± {s:.4f}"
+def per_replicate(summary, arm, fn=lambda r: r["last5_mean"]):
+    """{(pretraining seed, finetuning seed): fn(result)} of an arm: what pairs replicates across arms (the replicate's
+    key in the summary when a result does not say its seeds)."""
+    return {(r["pretrain_seed"], r["finetune_seed"]) if "pretrain_seed" in r and "finetune_seed" in r else key: fn(r)
+            for key, r in summary["arms"][arm].items()}
+
+
+def pair(summary, a, b, fn=lambda r: r["last5_mean"]):
+    """The paired Effect of fn(a) − fn(b) over the replicates both arms ran."""
+    x, y = per_replicate(summary, a, fn), per_replicate(summary, b, fn)
+    keys = sorted(set(x) & set(y))
+    return paired([x[k] for k in keys], [y[k] for k in keys])
+
+
+def pts(e, verdict, boundary=0.0):
+    return judged(e, verdict, boundary, scale=100, unit=" pts")
 
 
 def claims(summary):
@@ -40,39 +62,68 @@ def claims(summary):
 
 
 def paper_claims(summary):
-    sweep, arms = summary["sweep"], summary["arms"]
-    means = [r["pruned"]["mean"] for r in sweep]
-    monotone = all(a > b for a, b in zip(means, means[1:]))
-    dense = summary["dense_jsv"]["mean"]
-    dev = max(r["orthp_max_abs_dev"] for r in sweep)
-    caveat = "" if summary.get("linear") else "; OrthP guarantees this only for linear networks"
-    lines = [f"- Dense mean JSV well above 1: {yes(dense > 1.5)} (mean JSV {dense:.3g}).",
-             f"- Mean JSV falls monotonically with PR: {yes(monotone)} ({' → '.join(f'{m:.3g}' for m in means)}; "
-             f"PR {sweep[-1]['pr']} is {means[0] / means[-1]:.3g}× below PR {sweep[0]['pr']})."]
-    orth = next((a for a in ("lr0.01+orthp", "lr0.001+orthp") if a in arms), None)
-    if orth:
-        o = next(iter(arms[orth].values()))["epoch0"]["jsv"]
-        lines.append(f"- After OrthP every JSV equals 1: max abs(s−1) over the sweep {dev:.2g}; at PR "
-                     f"{summary['config']['pr']} mean {o['mean']:.6g}, min {o['min']:.6g}, max {o['max']:.6g} "
-                     f"({yes(dev < 1e-4)} within 1e-4{caveat}).")
-    else:
-        lines.append(f"- After OrthP every JSV equals 1: max abs(s−1) over the sweep {dev:.2g} "
-                     f"({yes(dev < 1e-4)} within 1e-4{caveat}).")
+    lines = [dense_jsv_line(summary), monotone_line(summary), orthp_line(summary)]
+    arms = summary["arms"]
     if {"lr0.01", "lr0.001"} <= set(arms):
-        curve = {a: dict(mean_over_seeds(arms[a], jsv_curve)) for a in ("lr0.01", "lr0.001")}
-        at = [e for e in (1, 5, 10) if e in curve["lr0.01"]]
-        faster = all(curve["lr0.01"][e] > curve["lr0.001"][e] for e in at)
-        lines.append(f"- LR 0.01 recovers mean JSV faster than LR 0.001: {yes(faster)} (epochs {at}: "
-                     + ", ".join(f"{curve['lr0.01'][e]:.3g} vs {curve['lr0.001'][e]:.3g}" for e in at) + ").")
-        line = (f"- Final accuracy (last-5 mean): LR 0.01 beats LR 0.001 without OrthP: "
-                f"{yes(last5(summary, 'lr0.01')[0] > last5(summary, 'lr0.001')[0])} "
-                f"({_acc(summary, 'lr0.01')}, {_acc(summary, 'lr0.001')})")
-        if {"lr0.01+orthp", "lr0.001+orthp"} <= set(arms):
-            held = last5(summary, "lr0.001+orthp")[0] >= last5(summary, "lr0.01+orthp")[0] - 0.001
-            line += (f"; with OrthP, LR 0.001 matches or beats LR 0.01 (within 0.1 points): {yes(held)} "
-                     f"({_acc(summary, 'lr0.001+orthp')}, {_acc(summary, 'lr0.01+orthp')})")
-        lines.append(line + ".")
+        lines += [faster_line(summary), lr_accuracy_line(summary)]
     return lines
+
+
+def dense_jsv_line(summary):
+    e = effect(summary.get("dense_jsv_per_seed") or [summary["dense_jsv"]["mean"]])
+    v = greater(e, DENSE_JSV)
+    interval = f"[{e.low:.3g}, {e.high:.3g}]" if e.n > 1 else "[no interval: one replicate]"
+    return (f"- Dense mean JSV well above 1 (above {DENSE_JSV:g}): mean JSV {e.mean:.3g} {interval}, {e.n} "
+            f"replicate{'s' if e.n != 1 else ''}: {bold(v)}" + (f" ({why_undecided(e, DENSE_JSV)})" if v == UNDECIDED
+                                                                else "") + ".")
+
+
+def monotone_line(summary):
+    """Each step of the sweep lowers mean JSV: the log ratio of consecutive PRs, paired by replicate."""
+    per_seed = summary.get("sweep_per_seed") or [summary["sweep"]]
+    prs = [r["pr"] for r in per_seed[0]]
+    parts, verdicts = [], []
+    for i in range(len(prs) - 1):
+        e = paired([math.log(max(s[i]["pruned"]["mean"], 1e-300)) for s in per_seed],
+                   [math.log(max(s[i + 1]["pruned"]["mean"], 1e-300)) for s in per_seed])
+        verdicts.append(greater(e))
+        parts.append(f"PR {prs[i]:g} → {prs[i + 1]:g}: falls {ratio(e)} ({verdicts[-1]})")
+    means = [r["pruned"]["mean"] for r in summary["sweep"]]
+    return (f"- Mean JSV falls monotonically with PR ({' → '.join(f'{m:.3g}' for m in means)}): "
+            f"{bold(combine(verdicts))} ({'; '.join(parts)}).")
+
+
+def orthp_line(summary):
+    """OrthP makes every JSV 1 — exactly, for linear networks: a check of the code there, a finding elsewhere."""
+    dev = max(r["orthp_max_abs_dev"] for r in summary["sweep"])
+    if summary.get("linear"):
+        return (f"- After OrthP every JSV equals 1 (a linear network: true by construction): max abs(s−1) over the "
+                f"sweep {dev:.2g} < {ORTHP_TOL:g}: {check(dev < ORTHP_TOL)}.")
+    return (f"- After OrthP every JSV equals 1: max abs(s−1) over the sweep {dev:.2g}: "
+            f"{bold(HELD if dev < ORTHP_TOL else 'not held')} (one measurement per PR; OrthP guarantees this only for "
+            "linear networks).")
+
+
+def faster_line(summary):
+    """LR 0.01's mean JSV above LR 0.001's at epochs 1, 5 and 10 (log ratios, paired by replicate)."""
+    curve = dict(mean_over_seeds(summary["arms"]["lr0.01"], jsv_curve))
+    parts, verdicts = [], []
+    for ep in [e for e in (1, 5, 10) if e in curve]:
+        e = pair(summary, "lr0.01", "lr0.001", lambda r: math.log(dict(jsv_curve(r))[ep]))
+        verdicts.append(greater(e))
+        parts.append(f"epoch {ep}: {ratio(e)} ({verdicts[-1]})")
+    return (f"- LR 0.01 recovers mean JSV faster than LR 0.001 (its mean JSV over LR 0.001's): "
+            f"{bold(combine(verdicts))} ({'; '.join(parts)}).")
+
+
+def lr_accuracy_line(summary):
+    e = pair(summary, "lr0.01", "lr0.001")
+    line = f"- Final accuracy (last-5 mean): LR 0.01 − LR 0.001 without OrthP: {pts(e, greater(e))}"
+    if {"lr0.01+orthp", "lr0.001+orthp"} <= set(summary["arms"]):
+        o = pair(summary, "lr0.001+orthp", "lr0.01+orthp")
+        line += (f"; with OrthP, LR 0.001 matches or beats LR 0.01 (within {100 * ACC_MARGIN:g} points): LR 0.001 − "
+                 f"LR 0.01: {pts(o, at_least(o, ACC_MARGIN), -ACC_MARGIN)}")
+    return line + "."
 
 
 def value_of_pruning(summary):
@@ -86,28 +137,28 @@ def value_of_pruning(summary):
     lines = []
     if "lr0.01" in arms:
         inherited = [("LR 0.01", "lr0.01")] + [("OrthP", a) for a in ("lr0.001+orthp", "lr0.01+orthp") if a in arms][:1]
-        parts = [f"{what}: {_acc(summary, a)} vs {_acc(summary, best_scratch)} "
-                 f"({100 * (last5(summary, a)[0] - last5(summary, best_scratch)[0]):+.2f} points)" for what, a in inherited]
-        held = all(last5(summary, a)[0] > last5(summary, best_scratch)[0] for _, a in inherited)
+        effects = [(what, a, pair(summary, a, best_scratch)) for what, a in inherited]
+        parts = [f"{what} ({a}) − {best_scratch}: {pts(e, greater(e))}" for what, a, e in effects]
         lines.append(f"- The value of pruning: inherited weights whose isometry is repaired (by LR 0.01, by OrthP) "
                      f"beat the pruned widths trained from scratch for the same epochs (the better Scratch-E): "
-                     f"{verdict(held)} ({'; '.join(parts)}).")
+                     f"{bold(combine(greater(e) for _, _, e in effects))} ({'; '.join(parts)}).")
     pairs = [(a, a + "+scratch-e") for a in ("lr0.01", "lr0.001")]
     if all(a in arms and b in arms for a, b in pairs):
-        gap = {a: last5(summary, a)[0] - last5(summary, b)[0] for a, b in pairs}
-        parts = [f"LR {a[2:]}: {_acc(summary, a)} vs {_acc(summary, b)} ({100 * gap[a]:+.2f} points)" for a, b in pairs]
-        lines.append(f"- The finetuning LR decides the value of pruning: inheriting's lead over Scratch-E at "
-                     f"the same LR is larger at LR 0.01 than at LR 0.001 (the paper's reading: the small LR "
-                     f"repairs isometry slowly): {verdict(gap['lr0.01'] > gap['lr0.001'])} ({'; '.join(parts)}).")
+        gap = {a: per_replicate(summary, a) for a in ("lr0.01", "lr0.001", "lr0.01+scratch-e", "lr0.001+scratch-e")}
+        keys = sorted(set.intersection(*(set(g) for g in gap.values())))
+        e = effect([(gap["lr0.01"][k] - gap["lr0.01+scratch-e"][k]) - (gap["lr0.001"][k] - gap["lr0.001+scratch-e"][k])
+                    for k in keys])
+        lines.append(f"- The finetuning LR decides the value of pruning: inheriting's lead over Scratch-E at the same "
+                     f"LR is larger at LR 0.01 than at LR 0.001 (the paper's reading: the small LR repairs isometry "
+                     f"slowly); the difference of the two leads: {pts(e, greater(e))}.")
     budget = [a for a in ("lr0.01+scratch-b", "lr0.001+scratch-b") if a in arms]
     if budget and "lr0.01" in arms:
         eb = next(iter(arms[budget[0]].values()))["history"]
         best_b = max(budget, key=lambda a: last5(summary, a)[0])
-        held = last5(summary, "lr0.01")[0] > last5(summary, best_b)[0]
+        e = pair(summary, "lr0.01", best_b)
         lines.append(f"- Inherited at LR 0.01 ({summary['config']['finetune_epochs']} epochs) beats Scratch-B, the "
                      f"pruned widths trained for {len(eb)} epochs (the dense pretraining's FLOPs, capped at "
-                     f"{summary['config'].get('scratch_b_cap', 2):g}× ): {verdict(held)} ({_acc(summary, 'lr0.01')} vs "
-                     f"{_acc(summary, best_b)}).")
+                     f"{summary['config'].get('scratch_b_cap', 2):g}×): lr0.01 − {best_b}: {pts(e, greater(e))}.")
     return lines
 
 
@@ -119,12 +170,10 @@ def recovery_routes(summary):
         if lr not in arms or not routes:
             continue
         start = {a: float(np.mean([r["epoch0"]["jsv"]["mean"] for r in arms[a].values()])) for a in [lr] + routes}
-        base = last5(summary, lr)[0]
         for a in routes:
-            held = last5(summary, a)[0] > base
-            lines.append(f"- {a.split('+')[1].upper()} at LR {lr[2:]} beats plain L1 at that LR: {verdict(held)} "
-                         f"({_acc(summary, a)} vs {_acc(summary, lr)}; mean JSV at the start {start[a]:.3g} vs "
-                         f"{start[lr]:.3g}).")
+            e = pair(summary, a, lr)
+            lines.append(f"- {a.split('+')[1].upper()} at LR {lr[2:]} beats plain L1 at that LR: {a} − {lr}: "
+                         f"{pts(e, greater(e))} (mean JSV at the start {start[a]:.3g} vs {start[lr]:.3g}).")
     return lines
 
 
@@ -157,8 +206,8 @@ def layer_table(summary):
     if "closed_form_max_gap" in layers:
         gap = layers["closed_form_max_gap"]
         lines.append(f"Closed form (linear network: the local singular values are those of W_l restricted to the kept "
-                     f"units): largest gap between measured and closed-form mean/min/max {gap:.2g} "
-                     f"({yes(gap < 1e-6)} within 1e-6).")
+                     f"units; true by construction): largest gap between measured and closed-form mean/min/max "
+                     f"{gap:.2g} < 1e-6: {check(gap < 1e-6)}.")
     return lines
 
 

@@ -1,8 +1,8 @@
 """The pruning-at-initialization study's report: summary.json, accuracy.csv, layers.csv, report.md, figures.
 
-Every claim line is computed from the run's numbers (`claims`). "Within the seed-to-seed spread" means
-|Δ| ≤ tol (`experiments.stats.tolerance`: max(2·s, 0.005), s the larger sample std across replicates of the two
-arms compared).
+Every claim line is computed from the run's numbers (`claims`): the effect over replicates paired by seed, its
+95 % t interval and a verdict held / not held / undecided (`experiments.stats`); "≈" and "≥" of accuracies are
+judged against a practical margin of half a point (`ACC_MARGIN`).
 """
 import os
 
@@ -13,7 +13,10 @@ from ...files import load_npz, write_csv, write_json, write_text
 from .figures import draw
 from ...nn.checks import is_prunable
 from ...prune.layerstats import flat_weights, wd_ratios
-from ..stats import mean_std, tolerance, verdict
+from ..stats import (HELD, NOT_HELD, UNDECIDED, bold, combine, effect, equivalent, greater, judged,
+                     at_least, mean_std, paired)
+
+ACC_MARGIN = 0.005          # "≈" and "≥" of accuracies: within half a point
 from .cells import CONTROL
 
 PAI = ("magnitude", "snip", "grasp", "synflow")          # the methods the claims are about
@@ -33,14 +36,14 @@ def write_report(out_dir, config, groups, folders, seconds, device=None):
     dense = [result(cell) for cell in groups["dense"]]
     masks = {key: result(cell) for key, cell in groups["mask"].items()}
     collapse = {key: result(cell) for key, cell in groups["collapse"].items()}
-    wd = _wd(c, groups, folders, methods)
+    wd, wd_per_seed = _wd(c, groups, folders, methods)
     summary = dict(config=c, seconds=seconds, dense_acc=[r["final_test_acc"] for r in dense],
                    dense_jsv=[[r["jsv_init"]["mean"]] + [h["jsv_mean"] for h in r["history"]] for r in dense],
                    accuracy={f"{m}|{sp}|{v}": a for (m, sp, v), a in acc.items()},
                    jsv_curves={f"{m}|{sp}|{v}": cv for (m, sp, v), cv in curves.items()},
                    first_collapse={m: [collapse[(m, s)]["first_collapse"] for s in range(c["seeds"])] for m in c["methods"]},
                    collapsed={f"{m}|{sp}|{inv}|{s}": r["collapsed"] for (m, sp, inv, s), r in masks.items()},
-                   wd_ratios=wd)
+                   wd_ratios=wd, wd_ratios_per_seed=wd_per_seed)
     summary["claims"] = claims(summary, c, acc, methods)
     summary["curvature"] = lens(groups, folders)
     summary["collapse_warnings"] = [f"layer collapse: {m} at sparsity {sp:g} (seed {s}{', inverted' if inv else ''}) "
@@ -60,16 +63,17 @@ def write_report(out_dir, config, groups, folders, seconds, device=None):
 
 
 def _wd(c, groups, folders, methods):
-    """{"method|sparsity": {"shuffle": {layer: mean ratio}, "reinit": {...}}}, ratios per seed then averaged;
-    the reference is the global-random mask's trained network of the same seed and sparsity."""
+    """({"method|sparsity": {"shuffle": {layer: mean ratio}, "reinit": {...}}}, the same per seed: {"method|sparsity":
+    {seed: {...}}}): ratios per seed, then averaged; the reference is the global-random mask's trained network of
+    the same seed and sparsity."""
     if "random" not in c["methods"]:
-        return {}
-    out = {}
+        return {}, {}
+    out, seeds = {}, {}
     for m in methods:
         if m == "random":
             continue
         for sp in c["sparsities"]:
-            per_seed = []
+            per_seed, which = [], []
             for s in range(c["seeds"]):
                 have = {v: groups["train"].get((m, sp, v, s)) for v in ("original", "shuffle", "reinit")}
                 ref = groups["train"].get(("random", sp, "original", s))
@@ -80,10 +84,12 @@ def _wd(c, groups, folders, methods):
                 names = [k for k in orig if is_prunable(k, orig[k])]
                 variants = {v: flat_weights(load(cell), names) for v, cell in have.items() if v != "original" and cell}
                 per_seed.append(wd_ratios(flat_weights(orig, names), variants, flat_weights(load(ref), names)))
+                which.append(s)
             if per_seed:
                 out[f"{m}|{sp}"] = {v: {k: float(np.mean([p[v][k] for p in per_seed])) for k in per_seed[0][v]}
                                     for v in per_seed[0]}
-    return out
+                seeds[f"{m}|{sp}"] = dict(zip(map(str, which), per_seed))
+    return out, seeds
 
 
 def _layer_rows(train, wd):
@@ -103,70 +109,76 @@ def _layer_rows(train, wd):
 
 
 def claims(summary, c, acc, methods):
-    """The note's three claims, each held or not, with the numbers."""
+    """The note's three claims, each judged on its effect over replicates (paired by seed: the variants of one
+    seed share its init and data order) by `experiments.stats`. acc: {(method, sparsity, variant): [final test
+    accuracy of seed 0, 1, ...]}."""
     return [claim_variants(c, acc, methods), claim_distances(summary), claim_ranking(summary, c, acc)]
 
 
+def pts(e, verdict, boundary=0.0):
+    return judged(e, verdict, boundary, scale=100, unit=" pts")
+
+
 def claim_variants(c, acc, methods):
-    """1. Shuffle and reinit stay within the seed spread for the PaI methods; the control (LTH) drops."""
+    """1. Shuffle and reinit stay within a practical margin of the original mask for the PaI methods (≈); the
+    control (the lottery-ticket mask) drops under both."""
     top = c["sparsities"][-1]
-    checks, worst = [], (0.0, "")
-    for m in [m for m in PAI if m in c["methods"]]:
-        for sp in c["sparsities"]:
-            for v in ("shuffle", "reinit"):
-                if (m, sp, v) in acc:
-                    d = mean_std(acc[(m, sp, v)])[0] - mean_std(acc[(m, sp, "original")])[0]
-                    tol = tolerance(acc[(m, sp, v)], acc[(m, sp, "original")])
-                    checks.append(abs(d) <= tol)
-                    if abs(d) - tol > worst[0] or not worst[1]:
-                        worst = (abs(d) - tol, f"{m} {sp:g} {v}: Δ {d:+.4f}, tol {tol:.4f}")
-    drops = []
-    if CONTROL in methods:
-        for v in ("shuffle", "reinit"):
-            d = mean_std(acc[(CONTROL, top, "original")])[0] - mean_std(acc[(CONTROL, top, v)])[0]
-            tol = tolerance(acc[(CONTROL, top, v)], acc[(CONTROL, top, "original")])
-            drops.append((v, d, tol, d > tol))
-    held = bool(checks) and all(checks) and bool(drops) and all(x[3] for x in drops)
-    if not checks:
-        return ("1. Shuffle and reinit stay within the seed spread for the PaI methods, the control drops: not "
-                "tested (needs the shuffle or reinit variants).")
-    return (f"1. Shuffle and reinit stay within the seed spread for the PaI methods, the control drops: "
-            f"{verdict(held)} ({sum(checks)}/{len(checks)} method×sparsity×variant within tolerance; "
-            f"largest excess: {worst[1] or 'none'}; control at sparsity {top:g}: "
-            + (", ".join(f"{v} drops {d:+.4f} (tol {t:.4f})" for v, d, t, _ in drops) or "not run") + ").")
+    found = [(m, sp, v, paired(acc[(m, sp, v)], acc[(m, sp, "original")])) for m in PAI if m in c["methods"]
+             for sp in c["sparsities"] for v in ("shuffle", "reinit") if (m, sp, v) in acc]
+    if not found:
+        return ("1. Shuffle and reinit stay within the margin of the original for the PaI methods, the control drops: "
+                "not tested (needs the shuffle or reinit variants).")
+    same = [equivalent(e, ACC_MARGIN) for *_, e in found]
+    worst = max(found, key=lambda f: abs(f[3].mean))
+    drops = [(v, paired(acc[(CONTROL, top, "original")], acc[(CONTROL, top, v)])) for v in ("shuffle", "reinit")
+             if CONTROL in methods and (CONTROL, top, v) in acc]
+    verdict = combine(same + ([greater(e) for _, e in drops] if drops else [UNDECIDED]))
+    counts = ", ".join(f"{same.count(x)} {x}" for x in (HELD, NOT_HELD, UNDECIDED) if same.count(x))
+    return (f"1. Shuffle and reinit stay within ±{100 * ACC_MARGIN:g} points of the original mask for the PaI methods "
+            f"(≈), and the control's accuracy drops under both: {bold(verdict)} (≈ per method×sparsity×variant: "
+            f"{counts} of {len(same)}; the largest difference {worst[0]} {worst[1]:g} {worst[2]} − original: "
+            f"{pts(worst[3], equivalent(worst[3], ACC_MARGIN), ACC_MARGIN)}; control at sparsity {top:g}: "
+            + ("; ".join(f"original − {v}: {pts(e, greater(e))}" for v, e in drops) or "not run") + ").")
 
 
 def claim_distances(summary):
-    """2. The weight distances of shuffle/reinit to the original are below random's in most layers."""
-    ratios = [(key, v, layer, r) for key, per in summary["wd_ratios"].items() if key.split("|")[0] in PAI
-              for v, layers in per.items() for layer, r in layers.items()]
-    below = [r < 1 for *_, r in ratios]
-    if not ratios:
+    """2. The weight distances of shuffle/reinit to the original are below random's in most layers: per seed,
+    the share of (method, sparsity, variant, layer) ratios below 1; its effect over seeds against one half."""
+    per_key = {k: v for k, v in summary.get("wd_ratios_per_seed", {}).items() if k.split("|")[0] in PAI}
+    seeds = sorted({s for per_seed in per_key.values() for s in per_seed})
+    shares = []
+    for s in seeds:
+        ratios = [r for per_seed in per_key.values() if s in per_seed
+                  for layers in per_seed[s].values() for r in layers.values()]
+        shares.append(float(np.mean([r < 1 for r in ratios])))
+    if not shares:
         return ("2. WD(orig, shuffle) and WD(orig, reinit) below WD(orig, random) in most layers: not tested "
                 "(needs the random method and the shuffle or reinit variants).")
-    return (f"2. WD(orig, shuffle) and WD(orig, reinit) below WD(orig, random) in most layers: "
-            f"{verdict(sum(below) > len(below) / 2)} ({sum(below)}/{len(below)} method×sparsity×layer×"
-            f"variant ratios below 1; median ratio {np.median([r for *_, r in ratios]):.3g}).")
+    e = effect(shares)
+    return (f"2. WD(orig, shuffle) and WD(orig, reinit) below WD(orig, random) in most layers (the share of ratios "
+            f"below 1, per seed, above one half): share {judged(e, greater(e, 0.5), 0.5, digits=3)}.")
 
 
 def claim_ranking(summary, c, acc):
-    """3. The ranking at the highest sparsity, and global magnitude at init collapsing a layer first."""
+    """3. The ranking at the highest sparsity (SynFlow ≈ SNIP ≥ GraSP > random), and global magnitude at init
+    collapsing a layer at a lower sparsity than every other method."""
     top = c["sparsities"][-1]
     need = [m for m in ("synflow", "snip", "grasp", "random", "magnitude") if m not in c["methods"]]
     if need:
-        return (f"3. SynFlow ≈ SNIP ≥ GraSP > random, magnitude collapses first: not tested (needs {', '.join(need)}).")
+        return f"3. SynFlow ≈ SNIP ≥ GraSP > random, magnitude collapses first: not tested (needs {', '.join(need)})."
     a = {m: acc[(m, top, "original")] for m in ("synflow", "snip", "grasp", "random")}
-    mu = {m: mean_std(v)[0] for m, v in a.items()}
-    eq = abs(mu["synflow"] - mu["snip"]) <= tolerance(a["synflow"], a["snip"])
-    ge = mu["snip"] >= mu["grasp"] - tolerance(a["snip"], a["grasp"])
-    gt = mu["grasp"] - mu["random"] > tolerance(a["grasp"], a["random"])
-    first = {m: min([f if f is not None else 1.0 for f in fs]) for m, fs in summary["first_collapse"].items()}
-    collapse_first = all(first["magnitude"] < f for m, f in first.items() if m != "magnitude")
+    eq, ge, gt = paired(a["synflow"], a["snip"]), paired(a["snip"], a["grasp"]), paired(a["grasp"], a["random"])
+    first = {m: [f if f is not None else 1.0 for f in fs] for m, fs in summary["first_collapse"].items()}
+    others = [min(first[m][s] for m in first if m != "magnitude") for s in range(len(first["magnitude"]))]
+    lead = paired(others, first["magnitude"])                # > 0: magnitude collapses at a lower sparsity
+    parts = [(f"SynFlow − SNIP (≈ within ±{100 * ACC_MARGIN:g}): ", eq, equivalent(eq, ACC_MARGIN), ACC_MARGIN),
+             (f"SNIP − GraSP (≥ within {100 * ACC_MARGIN:g}): ", ge, at_least(ge, ACC_MARGIN), -ACC_MARGIN),
+             ("GraSP − random (>): ", gt, greater(gt), 0.0)]
+    text = "; ".join(what + pts(e, v, b) for what, e, v, b in parts)
     return (f"3. At sparsity {top:g}, SynFlow ≈ SNIP ≥ GraSP > random, and global magnitude at init collapses a "
-            f"layer first: {verdict(eq and ge and gt and collapse_first)} (SynFlow {mu['synflow']:.4f}, SNIP "
-            f"{mu['snip']:.4f}, GraSP {mu['grasp']:.4f}, random {mu['random']:.4f}: ≈ {eq}, ≥ {ge}, > {gt}; "
-            f"first sparsity with a collapsed layer: " + ", ".join(
-                f"{m} {'never' if f == 1.0 else f'{f:g}'}" for m, f in first.items()) + f"; first {collapse_first}).")
+            f"layer first: {bold(combine([v for *_, v, _ in parts] + [greater(lead)]))} ({text}; the lowest sparsity "
+            f"with a collapsed layer, the other methods' lowest − magnitude's: "
+            f"{judged(lead, greater(lead), digits=3)}).")
 
 
 def report(c, summary, acc, methods, figures):

@@ -10,7 +10,7 @@ from ...lab import grid
 from ...measure import shedding
 from ...files import write_csv, write_json, write_text
 from ..plots import plt, save
-from ..stats import mean_std, verdict
+from ..stats import HELD, NOT_HELD, UNDECIDED, bold, effect, fmt, greater, mean_std
 from .cells import MOMENTUM
 from .spec import map_points
 
@@ -81,34 +81,64 @@ def pick(c, stats, reg):
     return None if best is None else best[1]
 
 
+def point_effect(c, results, lr, wd, f, epoch=None):
+    """The Effect over the replicates run at (lr, wd, f) of σ/f (κ = 1e-2) at `epoch` (default: the last)."""
+    epoch = epoch or c["map_epochs"]
+    values = [r["history"][epoch - 1]["shed"][TAU]["overall"] / f for (a, b, g, _), r in sorted(results.items())
+              if (a, b, g) == (lr, wd, f)]
+    return effect(values)
+
+
+def sheds(c, results, points):
+    """{point: the verdict of "σ/f ≥ SEVERAL at the last epoch"} over (lr, wd, f) points."""
+    return {p: greater(point_effect(c, results, *p), SEVERAL) for p in points}
+
+
+def none_sheds(verdicts):
+    """The verdict of "no point sheds": held when every point's interval lies below SEVERAL, not held when one
+    lies above, undecided otherwise (a point of one replicate has no interval)."""
+    v = list(verdicts)
+    if HELD in v:
+        return NOT_HELD
+    return HELD if v and all(x == NOT_HELD for x in v) else UNDECIDED
+
+
+def counted(verdicts):
+    v = list(verdicts)
+    return ", ".join(f"{v.count(x)} {x}" for x in (HELD, NOT_HELD, UNDECIDED) if v.count(x)) or "no point"
+
+
 def map_claims(c, results, stats, reg):
+    """The map's four claims, each from the per-point verdicts of "σ/f ≥ SEVERAL at the last epoch" over the
+    replicates run there (replicate 0 everywhere, more at the corners: one replicate gives no interval, so most
+    points are undecided unless --seeds adds replicates there)."""
     last = c["map_epochs"]
-    inside = {(lr, wd, f) for lr, wd, f, _ in reg}
-    lines = [f"1. Shedding happens somewhere on the map: σ (κ = 1e-2) reaches {SEVERAL:g}× the pruned fraction at "
-             f"{len(inside)} of {len(c['map_lrs']) * len(c['map_wds']) * len(c['map_fractions'])} (LR, weight decay, "
-             f"fraction) points by epoch {last}: {verdict(bool(inside))}."]
-    no_wd = [(lr, f, stats[(lr, 0.0, f, last)]["sigma"][TAU][0] / f) for lr in c["map_lrs"] for f in c["map_fractions"]
-             if 0.0 in c["map_wds"]]
+    points = [(lr, wd, f) for lr in c["map_lrs"] for wd in c["map_wds"] for f in c["map_fractions"]]
+    v = sheds(c, results, points)
+    somewhere = HELD if HELD in v.values() else NOT_HELD if all(x == NOT_HELD for x in v.values()) else UNDECIDED
+    lines = [f"1. Shedding happens somewhere on the map: σ (κ = 1e-2) reaches {SEVERAL:g}× the pruned fraction by "
+             f"epoch {last} at some (LR, weight decay, fraction) point: {bold(somewhere)} (per point, σ/f ≥ "
+             f"{SEVERAL:g}: {counted(v.values())} of {len(points)}; by the mean alone {len(reg)} point(s) in the "
+             "region)."]
+    no_wd = [p for p in points if p[1] == 0.0]
     if no_wd:
+        worst = max(no_wd, key=lambda p: point_effect(c, results, *p).mean)
         lines.append(f"2. Without weight decay nothing sheds: σ/f < {SEVERAL:g} at every wd = 0 point: "
-                     f"{verdict(all(r < SEVERAL for _, _, r in no_wd))} (largest σ/f {max(r for _, _, r in no_wd):.2f}).")
-    allowed, early, missed = 0, [], []
-    for lr in c["map_lrs"]:
-        for wd in c["map_wds"]:
-            t = shed_epochs(c, results, lr, wd)
-            law = t is not None and t <= last
-            allowed += law * len(c["map_fractions"])
-            for f in c["map_fractions"]:
-                if law and (lr, wd, f) not in inside:
-                    missed.append(f"LR {lr:g} wd {wd:g} f {f:g}")
-                if not law and (lr, wd, f) in inside:
-                    early.append(f"LR {lr:g} wd {wd:g} f {f:g}")
+                     f"{bold(none_sheds(v[p] for p in no_wd))} (per point: {counted(v[p] for p in no_wd)}; the "
+                     f"largest, LR {worst[0]:g} f {worst[2]:g}: σ/f {fmt(point_effect(c, results, *worst))}).")
+    law = {(lr, wd): (lambda t: t is not None and t <= last)(shed_epochs(c, results, lr, wd))
+           for lr in c["map_lrs"] for wd in c["map_wds"]}
+    barred = [p for p in points if not law[p[:2]]]
+    allowed = [p for p in points if law[p[:2]]]
     lines.append(f"3. The decay law is necessary: no point sheds ({SEVERAL:g}×) by epoch {last} where a median weight "
-                 f"with zero gradient could not yet fall below 1 % of its size: {verdict(not early)} "
-                 f"({len(early)} such point(s)" + (f": {', '.join(early)}" if early else "") + ").")
+                 f"with zero gradient could not yet fall below 1 % of its size: "
+                 f"{bold(none_sheds(v[p] for p in barred)) if barred else 'nothing to judge (the law allows every point)'}"
+                 f" ({len(barred)} such point(s): {counted(v[p] for p in barred)}).")
+    every = (HELD if allowed and all(v[p] == HELD for p in allowed) else
+             NOT_HELD if any(v[p] == NOT_HELD for p in allowed) else UNDECIDED)
     lines.append(f"4. The decay law is sufficient: every point where it lets that weight fall below 1 % by epoch {last} "
-                 f"sheds: {verdict(allowed > 0 and not missed)} ({allowed - len(missed)} of {allowed} allowed points "
-                 f"shed" + (f"; not: {', '.join(missed)}" if missed else "") + ").")
+                 f"sheds: {bold(every) if allowed else 'nothing to judge (the law allows no point)'} ({len(allowed)} "
+                 f"allowed point(s): {counted(v[p] for p in allowed)}).")
     return lines
 
 

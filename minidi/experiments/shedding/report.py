@@ -12,11 +12,13 @@ from ...lab import grid
 from ...measure import shedding
 from ...files import write_csv, write_json, write_text
 from ..plots import plt, save
-from ..stats import mean_std, tolerance, verdict
+from ..stats import at_least, bold, check, combine, effect, greater, judged, mean_std, paired
 from ...data import mnist
+from .mapreport import SEVERAL              # "many times the pruned fraction" (and "much smaller")
 from .cells import ARM_NAMES, FINAL_WD, MOMENTUM, ROUTES, arms
 
 TAU = "kappa=0.01"
+ROUTE_MARGIN = 0.01      # "approaches GMP" / "clearly below it": within / beyond one point of accuracy
 SHED_LEVEL = 0.1          # "a layer has shed" once σ_ℓ (κ = 1e-2) reaches 10 % of its unpruned weights
 
 
@@ -44,7 +46,7 @@ def write_report(out_dir, config, groups, folders, seconds, device=None):
     summary["shed_removed"] = {f"{r}|{sp:g}": v for (r, sp), v in shed_removed(c, routes).items()}
     summary["n_weights"] = routes[("gradual", c["sparsities"][0], 0)]["log"][0]["kept_before"]   # the dense count
     summary["layers"] = layer_rows(c, cascade)
-    summary["claims"] = claims(c, cascade, sigma_end, dead, acc, pickup)
+    summary["claims"] = claims(c, sigma_end, dead, acc, *pickup_per_seed(c, routes), cascade)
     write_json(os.path.join(out_dir, "summary.json"), summary)
     write_csv(os.path.join(out_dir, "cascade.csv"), [
         {"arm": arm, "seed": s, "epoch": h["epoch"] + 1, "test_acc": h["test_acc"], "jsv_mean": h["jsv_mean"],
@@ -79,6 +81,21 @@ def gmp_pickup(c, routes):
     return out
 
 
+def pickup_per_seed(c, routes):
+    """({final sparsity: [per seed, the share of gradual GMP's removed weights (steps 2 … n) already shed]},
+    whether every step removed min(its count, the shed weights) shed weights: GMP takes the shed ones first)."""
+    out, first = {}, True
+    for sp in c["sparsities"]:
+        shares = []
+        for s in range(c["seeds"]):
+            rows = routes[("gradual", sp, s)]["log"][1:]
+            removed = sum(r["removed"] for r in rows)
+            shares.append(sum(r["already_shed"] for r in rows) / removed if removed else 0.0)
+            first &= all(r["already_shed"] == min(r["removed"], r["shed_before"]) for r in rows)
+        out[sp] = shares
+    return out, first
+
+
 def shed_removed(c, routes):
     """{(route, final sparsity): mean over seeds of the weights the random routes hard-pruned as shed}."""
     return {(route, sp): float(np.mean([sum(r.get("shed_removed", 0) for r in routes[(route, sp, s)]["log"])
@@ -109,45 +126,79 @@ def layer_rows(c, cascade):
     return out
 
 
-def claims(c, cascade, sigma_end, dead, acc, pickup):
+def claims(c, sigma_end, dead, acc, pickup_seeds, takes_first, cascade):
+    """The note's four claims, each judged on its effect over replicates (the arms and routes of seed s share its
+    dense model: paired by seed) by `experiments.stats`."""
+    return [claim_cascade(c, sigma_end, dead), claim_routes(c, acc), claim_dead(dead, cascade),
+            claim_pickup(c, pickup_seeds, takes_first)]
+
+
+def claim_cascade(c, sigma_end, dead):
+    """1. σ(large+wd) ≥ SEVERAL × f, dead units rising, and σ at least SEVERAL times smaller without weight decay
+    and at the small LR."""
     f = c["fraction"]
-    m = {arm: float(np.mean(v)) for arm, v in sigma_end.items()}
-    rising = [d[-1] > d[0] for d in dead["large+wd"]]
-    many = m["large+wd"] >= 3 * f
-    smaller = m["large"] <= m["large+wd"] / 3 and m["small+wd"] <= m["large+wd"] / 3
+    many = effect([v / f for v in sigma_end["large+wd"]])
+    rising = effect([d[-1] - d[0] for d in dead["large+wd"]])
+    less = {arm: paired(sigma_end["large+wd"], [SEVERAL * v for v in sigma_end[arm]]) for arm in ("large", "small+wd")}
+    verdicts = [greater(many, SEVERAL), greater(rising)] + [greater(e) for e in less.values()]
     small = arms(c["shed_lr"], c["shed_wd"])["small"][0]
-    lines = [f"1. After a random prune of {f:g} and {c['epochs']} epochs of fine-tuning at LR {c['shed_lr']:g} with weight "
-             f"decay {c['shed_wd']:g}, σ (τ = 0.01·median) rises to many times the pruned fraction with rising dead "
-             f"units, and stays much smaller without weight decay or at LR {small:g}: "
-             f"{verdict(many and all(rising) and smaller)} (σ at the end: " + ", ".join(
-                 f"{arm} {v:.3f}" for arm, v in m.items()) + f"; {m['large+wd'] / f:.2f}× the pruned fraction; dead units "
-             f"first → last epoch: " + ", ".join(f"{d[0]}→{d[-1]}" for d in dead["large+wd"]) + ")."]
-    parts, approach, below = [], [], []
+    return (f"1. After a random prune of {f:g} and {c['epochs']} epochs of fine-tuning at LR {c['shed_lr']:g} with "
+            f"weight decay {c['shed_wd']:g}, σ (τ = 0.01·median) rises to at least {SEVERAL:g}× the pruned fraction with "
+            f"rising dead units, and stays {SEVERAL:g}× smaller without weight decay or at LR {small:g}: "
+            f"{bold(combine(verdicts))} (σ/f {judged(many, verdicts[0], SEVERAL)}; dead units last − first epoch "
+            f"{judged(rising, verdicts[1], digits=1)}; " + "; ".join(
+                f"σ(large+wd) − {SEVERAL:g}·σ({arm}) {judged(e, greater(e), digits=3)}" for arm, e in less.items())
+            + "; σ at the end: " + ", ".join(f"{arm} {float(np.mean(v)):.3f}" for arm, v in sigma_end.items()) + ").")
+
+
+def claim_routes(c, acc):
+    """2. Random pruning with shedding approaches GMP (within ROUTE_MARGIN) at every final sparsity, and stays more
+    than ROUTE_MARGIN below it with shedding suppressed at the highest."""
+    parts, verdicts = [], []
     for sp in c["sparsities"]:
-        g, rs, rn = (acc[(r, sp)] for r in ("gmp", "random-shed", "random-noshed"))
-        tol = max(tolerance(rs, g), 0.01)
-        approach.append(mean_std(rs)[0] >= mean_std(g)[0] - tol)
-        below.append(mean_std(rn)[0] < mean_std(g)[0] - max(tolerance(rn, g), 0.01))
-        parts.append(f"{sp:g}: GMP {mean_std(g)[0]:.4f}, gradual {mean_std(acc[('gradual', sp)])[0]:.4f}, random+shedding "
-                     f"{mean_std(rs)[0]:.4f}, random without weight decay {mean_std(rn)[0]:.4f}")
-    lines.append(f"2. Random pruning with shedding approaches GMP at every final sparsity, and stays clearly below it "
-                 f"with shedding suppressed at the highest: {verdict(all(approach) and below[-1])} ({'; '.join(parts)}).")
-    n_dead = {arm: int(np.mean([d[-1] for d in dead[arm]])) for arm in dead}
+        e = paired(acc[("random-shed", sp)], acc[("gmp", sp)])
+        verdicts.append(at_least(e, ROUTE_MARGIN))
+        parts.append(f"{sp:g}: random+shedding − GMP {pts(e, verdicts[-1], -ROUTE_MARGIN)}")
+    top = c["sparsities"][-1]
+    below = paired(acc[("gmp", top)], acc[("random-noshed", top)])
+    verdicts.append(greater(below, ROUTE_MARGIN))
+    parts.append(f"{top:g}: GMP − random without weight decay {pts(below, verdicts[-1], ROUTE_MARGIN)}")
+    return (f"2. Random pruning with shedding approaches GMP (within {100 * ROUTE_MARGIN:g} points) at every final "
+            f"sparsity, and stays more than {100 * ROUTE_MARGIN:g} points below it with shedding suppressed at the "
+            f"highest: {bold(combine(verdicts))} ({'; '.join(parts)}).")
+
+
+def claim_dead(dead, cascade):
+    """3. The shedding arm ends with dead units (they are detected and reported)."""
+    e = effect([d[-1] for d in dead["large+wd"]])
     layers = sorted({name for r in cascade.values() for name in r["disconnected"][TAU]})
-    lines.append(f"3. Shedding disconnects whole units or layers, detected and reported: {verdict(n_dead['large+wd'] > 0)} "
-                 f"(dead units at the end, mean over seeds: " + ", ".join(f"{a} {n}" for a, n in n_dead.items())
-                 + f"; layers disconnected once shed weights are removed: {', '.join(layers) or 'none'}).")
+    return (f"3. Shedding disconnects whole units or layers, detected and reported: dead units at the end of the "
+            f"shedding arm {judged(e, greater(e), digits=1)} (mean over seeds: " + ", ".join(
+                f"{a} {float(np.mean([d[-1] for d in v])):.1f}" for a, v in dead.items())
+            + f"; layers disconnected once shed weights are removed: {', '.join(layers) or 'none'}).")
+
+
+def claim_pickup(c, pickup_seeds, takes_first):
+    """4. At every final sparsity at least half of the weights gradual GMP removes at steps 2 … n were already
+    shed. (That GMP removes the shed weights first is true by construction: the share of the shed weights the
+    steps removed is 1 whenever a step removes as many as are shed — a check, not a finding.)"""
     if c["steps"] < 2:
-        lines.append("4. Gradual GMP's steps are mostly weights already shed: nothing to judge (with --steps 1 gradual "
-                     "GMP is one-shot: there is no step 2 … n to look at; give --steps 2 or more).")
-        return lines
-    lines.append(f"4. Gradual GMP's steps are mostly weights already shed (the paper: GMP \"picks up\" shed weights, "
-                 f"which would make its steps cheap): at every final sparsity at least half of the weights removed at "
-                 f"steps 2 … {c['steps']} were already shed: {verdict(all(p >= 0.5 for p, _, _ in pickup.values()))} ("
-                 + "; ".join(f"{sp:g}: {p:.3f} of the removed were shed (shed share of the kept before the step "
-                             f"{q:.3f}; {r:.3f} of the shed weights were removed)" for sp, (p, q, r) in pickup.items())
-                 + ", τ = 0.01·median).")
-    return lines
+        return ("4. Gradual GMP's steps are mostly weights already shed: nothing to judge (with --steps 1 gradual "
+                "GMP is one-shot: there is no step 2 … n to look at; give --steps 2 or more).")
+    parts, verdicts = [], []
+    for sp, shares in pickup_seeds.items():
+        e = effect(shares)
+        verdicts.append(greater(e, 0.5))
+        parts.append(f"{sp:g}: share of the removed already shed {judged(e, verdicts[-1], 0.5, digits=3)}")
+    return (f"4. Gradual GMP's steps are mostly weights already shed (the paper: GMP \"picks up\" shed weights, which "
+            f"would make its steps cheap): at every final sparsity more than half of the weights removed at steps 2 … "
+            f"{c['steps']} were already shed: {bold(combine(verdicts))} ({'; '.join(parts)}). GMP takes the shed "
+            f"weights first (each step removes min(its count, the shed weights) shed weights), true by "
+            f"construction: {check(takes_first)}.")
+
+
+def pts(e, verdict, boundary=0.0):
+    return judged(e, verdict, boundary, scale=100, unit=" pts")
 
 
 def time_to_shed(c, cascade, arm):

@@ -97,5 +97,7 @@ def mlp(depth, width, act="relu", in_dim=1024, n_classes=10, init="default", see
         layers.append(_linear_layer(dims[i], dims[i + 1], rng, init, dtype, act))
         if i < depth - 1:
             layers.append(ACTIVATIONS[act]())
-    return MLP(layers, act)
+    model = MLP(layers, act)
+    model.init = init                     # how its weights were drawn: what `minidi.theory.spectrum_of` asks
+    return model
 

@@ -151,6 +151,26 @@ STUDIES = {
         configure=lambda o: dict(o, sparsities=split_list(o["sparsities"], float, "--sparsities"),
                                  **{k: None if o[k] is None else split_list(o[k], float, "--" + k.replace("_", "-"))
                                     for k in ("map_lrs", "map_wds", "map_fractions")})),
+    "spectra": dict(
+        doc="The theory against the measurement: Jacobian spectra of random networks at init, predicted by free "
+            "probability (minidi.theory) and measured exactly, over depth, init and activation, and the presets.",
+        swept=[Sweepable("--width", "width", int, 200, show_default=True, type=click.IntRange(min=2),
+                         help="Width of the square networks (input, hidden and output).")],
+        options=[
+            click.option("--depths", default="1,2,3,4,5,6,7,8,9,10", show_default=True,
+                         help="Depths L (weight layers), comma-separated."),
+            click.option("--inits", default="gaussian,orthogonal,uniform", show_default=True,
+                         help="gaussian (Kaiming normal), orthogonal, uniform (PyTorch's default Linear init)."),
+            click.option("--activations", default="linear,relu", show_default=True),
+            click.option("--draws", default=4, show_default=True, type=click.IntRange(min=2),
+                         help="Random networks per point: the replicates of the claims."),
+            click.option("--samples", default=8, show_default=True, type=click.IntRange(min=1),
+                         help="Gaussian inputs per network (a ReLU network's Jacobian depends on its input)."),
+            click.option("--no-presets", is_flag=True, help="Leave out MLP-7-Linear/ReLU and their pruned widths.")],
+        configure=lambda o: dict(o, depths=split_list(o["depths"], int, "--depths"),
+                                 inits=split_list(o["inits"], str, "--inits"),
+                                 activations=split_list(o["activations"], str, "--activations"),
+                                 presets=not o.pop("no_presets"))),
 }
 
 
@@ -180,7 +200,8 @@ def study_command(name, sweep):
             out_dir = out_dir or os.path.join("results", f"sweep-{name}")
             driver.sweep(study, lists, spec["configure"](given), out_dir, **runner)
         else:
-            out_dir = out_dir or os.path.join("results", f"{name}-{given['model_name']}")
+            suffix = f"-{given['model_name']}" if "model_name" in given else ""
+            out_dir = out_dir or os.path.join("results", f"{name}{suffix}")
             driver.run(study, study.configure(**spec["configure"](given)), out_dir, **runner)
         click.echo(os.path.join(out_dir, "report.md"))
     command.__doc__ = spec["doc"] + (" A sweep: comma-separated lists of " + ", ".join(s.flag for s in spec["swept"])

@@ -70,7 +70,8 @@ def execute(study, points, out_dir, folder_config, subfolders, device=None, data
     if cache is not None:
         check_folder_path(cache, "--cache")
     check_run_dir(out_dir, folder_config, resume, upgrade=lambda saved: compat.upgraded(study, saved))
-    check_data(points, device, data_dir)
+    if getattr(study, "NEEDS_DATA", True):
+        check_data(points, device, data_dir)
     # absolute before any cell is submitted: workers elsewhere (a Dask cluster) must write where we read
     out_dir, cache = os.path.abspath(out_dir), os.path.abspath(cache_root(cache))
     data_dir = os.path.abspath(data_dir) if data_dir else data_dir

@@ -24,12 +24,15 @@ def save(fig, path):
     return path
 
 
-def jsv_vs_pr(rows, path, title):
-    """rows: [{'pr', 'pruned': stats, 'orthp': stats}] → mean JSV (log scale) against the pruning ratio."""
+def jsv_vs_pr(rows, path, title, predicted=None):
+    """rows: [{'pr', 'pruned': stats, 'orthp': stats}] → mean JSV (log scale) against the pruning ratio;
+    predicted: [mean JSV the theory predicts at init for each PR's widths freshly drawn] (None: not drawn)."""
     fig, ax = plt.subplots(figsize=(5, 3.6))
     prs = [r["pr"] for r in rows]
-    ax.plot(prs, [r["pruned"]["mean"] for r in rows], "o-", label="L1 pruned")
+    ax.plot(prs, [r["pruned"]["mean"] for r in rows], "o-", label="L1 pruned (trained weights)")
     ax.plot(prs, [r["orthp"]["mean"] for r in rows], "s--", label="L1 pruned + OrthP")
+    if predicted and all(p is not None for p in predicted):
+        ax.plot(prs, predicted, "k:", label="theory at init, these widths\n(not for trained weights)")
     ax.axhline(1.0, color="gray", lw=0.8, ls=":")
     ax.set(xlabel="pruning ratio", ylabel="mean JSV", yscale="log", title=title)
     ax.legend()
@@ -91,8 +94,9 @@ def say_empty(ax, why):
     ax.set(xticks=[], yticks=[])
 
 
-def sv_histogram(groups, path, title):
-    """groups: {label: array of singular values} → one panel per group, fraction of values per log-spaced bin."""
+def sv_histogram(groups, path, title, predicted=None):
+    """groups: {label: array of singular values} → one panel per group, fraction of values per log-spaced bin;
+    predicted: (s grid, density of s) of the dense widths at init, drawn over the first panel as a reference."""
     import numpy as np
     values = np.concatenate([np.asarray(v).ravel() for v in groups.values()])
     positive = values[values > 0]
@@ -105,6 +109,12 @@ def sv_histogram(groups, path, title):
         ax.axvline(1.0, color="gray", lw=0.8, ls=":")
         ax.set_ylabel("fraction")
         ax.set_title(f"{label}: mean {v.mean():.3g}", fontsize=9, loc="left")
+        if predicted is not None and label == next(iter(groups)):
+            s, rho = (np.asarray(a) for a in predicted)
+            keep = s >= bins[0]
+            fraction = np.interp(bins, s[keep], rho[keep] * s[keep], left=0, right=0) * np.log(bins[1] / bins[0])
+            ax.plot(bins, fraction, "k:", lw=1, label="theory at init (training moves far from it)")
+            ax.legend(fontsize=6)
     ax.set(xscale="log", xlabel="Jacobian singular value")
     fig.suptitle(title)
     return save(fig, path)

@@ -104,7 +104,7 @@ def spectrum(widths, activation="linear", init="gaussian", weight_var=None, poin
     s = s_transform(widths, activation, init, weight_var)
     m1, m2 = D.moments(s)
     atom = D.atom(s)
-    if m2 / (m1 * m1) - 1 / (1 - atom) < 1e-9:           # one value: every nonzero s² equals m₁/(1 − atom)
+    if m2 / (m1 * m1) * (1 - atom) - 1 < 1e-6:            # one value: every nonzero s² equals m₁/(1 − atom)
         value = m1 / (1 - atom)
         grid = np.linspace(0, math.sqrt(value) * 1.05, points + 1)[1:]
         return Spectrum(grid, np.zeros_like(grid), atom, (m1, m2), math.sqrt(value) * (1 - atom), value, s, value)

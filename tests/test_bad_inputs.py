@@ -19,6 +19,7 @@ T = ["train", *SYN, "--lr", "0.01"]
 ISO = ["isometry", "--epochs", "1", "--quiet", "--cache", "W/cache"]
 RT = ["retrain", "--epochs", "4", "--quiet", "--cache", "W/cache", "--dataset", "synthetic", "--out", "W/new"]
 SH = ["shedding", "--epochs", "1", "--quiet", "--cache", "W/cache", "--dataset", "synthetic", "--out", "W/new"]
+SHM = [a for a in SH if a not in ("--epochs", "1")]          # the phase map takes no --epochs
 PAI = ["pai", "--epochs", "1", "--quiet", "--cache", "W/cache", "--dataset", "synthetic", "--out", "W/new"]
 
 CASES = {
@@ -280,10 +281,10 @@ CASES = {
     "shedding-over-another-run": ([*SH[:-1], "W/finished"], "another configuration"),
     "shedding-map-lrs-text": ([*SH, "--map", "--map-lrs", "0.1,x"], "--map-lrs"),
     "shedding-map-lrs-twice": ([*SH, "--map", "--map-lrs", "0.1,0.1"], "--map-lrs names a value twice"),
-    "shedding-map-lr-0": ([*SH, "--map", "--map-lrs", "0"], "map LR must be in (0, 10], got 0"),
-    "shedding-map-wd-negative": ([*SH, "--map", "--map-wds", "-1"], "map weight decay must be in [0, 1], got -1"),
-    "shedding-map-fraction-large": ([*SH, "--map", "--map-fractions", "0.7"], "map fraction must be in (0, 0.5], got 0.7"),
-    "shedding-map-epochs-0": ([*SH, "--map", "--map-epochs", "0"], "--map-epochs must be"),
+    "shedding-map-lr-0": ([*SHM, "--map", "--map-lrs", "0"], "map LR must be in (0, 10], got 0"),
+    "shedding-map-wd-negative": ([*SHM, "--map", "--map-wds", "-1"], "map weight decay must be in [0, 1], got -1"),
+    "shedding-map-fraction-large": ([*SHM, "--map", "--map-fractions", "0.7"], "map fraction must be in (0, 0.5], got 0.7"),
+    "shedding-map-epochs-0": ([*SHM, "--map", "--map-epochs", "0"], "--map-epochs must be"),
     "shedding-map-option-without-map": ([*SH, "--map-epochs", "3"], "belong to the phase map: add --map"),
     "shedding-shed-lr-0": ([*SH, "--shed-lr", "0"], "--shed-lr must be in (0, 10], got 0"),
     "shedding-shed-wd-negative": ([*SH, "--shed-wd", "-0.1"], "--shed-wd must be in [0, 1], got -0.1"),

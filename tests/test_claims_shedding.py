@@ -2,8 +2,8 @@
 held, not held and undecided, with the edges (one replicate, --steps 1, a check of GMP taking shed weights)."""
 import pytest
 
-from minidi.experiments.shedding import mapreport as M
-from minidi.experiments.shedding import report as R
+from minidi.experiments.shedding import claims as M
+from minidi.experiments.shedding import claims as R
 
 C = {"fraction": 0.1, "epochs": 10, "shed_lr": 0.1, "shed_wd": 5e-4, "sparsities": [0.8, 0.9], "steps": 3,
      "seeds": 3}

@@ -20,7 +20,8 @@ def test_train_writes_a_complete_run_and_eval_reads_it(tmp_path):
     r = run("train", "--model", "mlp7-relu", "--dataset", "synthetic", "--epochs", "2", "--lr", "0.01",
             "--out", out, "--quiet")
     assert r.exit_code == 0, r.output
-    assert sorted(os.listdir(out)) == ["checkpoint.npz", "config.json", "log.jsonl", "model.npz", "results.json"]
+    assert sorted(os.listdir(out)) == ["checkpoint.npz", "config.json", "log.jsonl", "model.npz", "provenance.json",
+                                       "results.json"]
     config = json.load(open(os.path.join(out, "config.json")))
     assert config["model"] == "mlp7-relu" and config["epochs"] == 2 and config["weight_decay"] == 1e-4
     results = json.loads(r.output.strip().splitlines()[-1])

@@ -56,7 +56,7 @@ def test_pai_grid_on_synthetic_mlp(tmp_path, device):
 def test_pai_cnn_on_synthetic_runs_end_to_end(model, tmp_path, device):
     out, _ = _run(["--model", model, "--device", device, "--sparsities", "0.9", "--synthetic-samples", "200", "--methods",
                    "random,magnitude,snip,grasp,synflow", "--variants", "original,shuffle",
-                   "--curvature", "1" if model == "conv4" else "0"], tmp_path, model)      # the lens: cheap, or off
+                   "--curvature", "2" if model == "conv4" else "0"], tmp_path, model)      # the lens: cheap, or off
     text = open(os.path.join(out, "report.md")).read()
     assert f"# Pruning at initialization: {model} on synthetic" in text
     assert ("## The curvature lens at init" in text) == (model == "conv4")

@@ -166,7 +166,7 @@ def test_files_get_the_users_umask(tmp_path):
     finally:
         os.umask(old)
     modes = {name: os.stat(os.path.join(out, name)).st_mode & 0o777 for name in os.listdir(out)}
-    assert modes == {name: 0o644 for name in modes} and len(modes) == 5
+    assert modes == {name: 0o644 for name in modes} and len(modes) == 6          # provenance.json too
 
 
 def test_eval_rebuilds_exactly_the_runs_synthetic_data(tmp_path):

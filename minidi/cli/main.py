@@ -3,7 +3,6 @@
 import json
 import os
 import platform
-import time
 
 import click
 import numpy as np
@@ -123,18 +122,10 @@ def train(model_name, dataset, epochs, batch_size, lr_text, momentum, nesterov, 
     if batch_size > len(data["train"][1]):
         raise MinidiError(f"--batch-size {batch_size} is larger than the training set ({len(data['train'][1])} samples)")
     # 3. the run
-    started, t0 = provenance.now(), time.monotonic()
-    write_config(out_dir, {**config, "device": device, "minidi": __version__})
-    outcome = "failed"
-    try:
+    with provenance.recorded(out_dir, device):
+        write_config(out_dir, {**config, "device": device, "minidi": __version__})
         history = train_sgd(model, schedule, data, epochs, batch_size, momentum, weight_decay, seed, out_dir, augment,
                             nesterov, resume=resume, quiet=quiet, meta={"config": config})
-        outcome = "done"
-    except KeyboardInterrupt:
-        outcome = "interrupted"
-        raise
-    finally:
-        provenance.record(out_dir, {**provenance.collect(device, started, t0), "outcome": outcome})
     results = {**training.summarize(history), "final_test_acc": history[-1]["test_acc"],
                "seconds": sum(r["seconds"] for r in history), "epochs": len(history)}
     write_json(os.path.join(out_dir, "results.json"), results)

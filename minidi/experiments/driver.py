@@ -75,19 +75,11 @@ def execute(study, points, out_dir, folder_config, subfolders, device=None, data
     # absolute before any cell is submitted: workers elsewhere (a Dask cluster) must write where we read
     out_dir, cache = os.path.abspath(out_dir), os.path.abspath(cache_root(cache))
     data_dir = os.path.abspath(data_dir) if data_dir else data_dir
-    started, t0 = provenance.now(), time.monotonic()
     with locked(out_dir):
-        outcome = "failed"
-        try:
+        with provenance.recorded(out_dir, device) as made:
             summaries = _execute(study, points, out_dir, folder_config, subfolders, device, data_dir, quiet, cache,
                                  workers, scheduler, worker_threads, rerun)
-            outcome = "done"
-        except KeyboardInterrupt:
-            outcome = "interrupted"
-            raise
-        finally:
-            if os.path.isfile(os.path.join(out_dir, "config.json")):    # this invocation wrote into the folder
-                entry = provenance.record(out_dir, {**provenance.collect(device, started, t0), "outcome": outcome})
+        entry = made["entry"]
         reports = [os.path.join(out_dir, study.point_name(p), "report.md") for p in points] if subfolders else \
             [os.path.join(out_dir, "report.md")]
         for path in reports:

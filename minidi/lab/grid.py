@@ -39,11 +39,12 @@ import traceback
 import click
 
 from .. import __version__
-from ..files import read_json, write_csv, write_json
+from ..files import write_json
 from ..errors import MinidiError
 from ..train.callbacks import duration, reporting
 from .executors import Runner
-from .results import DICT, LIST, NUMBER, OPTIONAL_NUMBER, RESULT, STATUS, TEXT, is_done, read_result, result_of, returns
+from .results import (DICT, LIST, NUMBER, OPTIONAL_NUMBER, RESULT, STATUS, TEXT, is_done, is_timing,  # noqa: F401
+                      ordered_cells, read_result, result_of, returns, write_cells_csv)
 
 MAX_CRASHES = 3                       # a cell whose worker dies this often is reported as failed
 
@@ -125,22 +126,6 @@ def execute(fn, config, folder, dep_folders, context):
     return {"ok": True, "seconds": seconds}
 
 
-def ordered(cells):
-    """The cells and all their dependencies, each once, every dependency before the cells that need it."""
-    seen, out = {}, []
-
-    def visit(cell):
-        if cell.key in seen:
-            return
-        seen[cell.key] = cell
-        for dep in cell.deps.values():
-            visit(dep)
-        out.append(cell)
-    for cell in cells:
-        visit(cell)
-    return out
-
-
 def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_threads=1, rerun=False,
         quiet=False, runner=None):
     """Run every cell that is not done (and its dependencies), in dependency order; returns {key: folder}.
@@ -149,7 +134,7 @@ def run(cells, out, cache, context=None, workers=None, scheduler=None, worker_th
     written); else one is made from workers / scheduler / worker_threads. It is closed at the end.
     Raises MinidiError at the end, after every cell that could run has run, if some cells failed."""
     out, cache = os.path.abspath(out), os.path.abspath(cache)     # workers may run in another working directory
-    cells = ordered(cells)
+    cells = ordered_cells(cells)
     folders = {c.key: c.folder(out, cache) for c in cells}
     log = (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
     todo, failed = plan(cells, folders, rerun, log)
@@ -259,32 +244,6 @@ def _raise_failed(failed, cells, folders):
     raise MinidiError(f"{len(failed)} of {len(cells)} cells did not finish: {first_cell.label}: {first_error} (see "
                       f"{os.path.join(folders[first_cell.key], STATUS)}). The others are kept: once that is fixed, run "
                       "the same command again, with --resume, to compute only what is missing")
-
-
-def is_timing(name):
-    """Result fields that are wall times ("seconds", "score_seconds", ...): they differ from run to run."""
-    return name == "seconds" or name.endswith("_seconds")
-
-
-def write_cells_csv(path, cells, folders, out, cache):
-    """The merged table of a grid: one row per cell, its kind, label and folder (relative to the study folder,
-    or "cache:" + relative to the cache), its configuration and the scalar values of its result. Every column
-    is deterministic (the same grid run anywhere, twice, gives the same file): wall times go to timings.csv
-    beside it (kind, label, folder, the cell's seconds and every *_seconds field of its result)."""
-    rows, times = [], []
-    for c in ordered(cells):
-        folder = folders[c.key]
-        where = f"cache:{os.path.relpath(folder, cache)}" if c.shared else os.path.relpath(folder, out)
-        doc = read_json(os.path.join(folder, RESULT))
-        result = result_of(c, folders)
-        metrics = {k: v for k, v in result.items() if not is_timing(k) and isinstance(v, (int, float, str, bool))}
-        who = {"kind": c.kind.rsplit(":", 1)[-1].replace("_cell", ""), "label": c.label, "folder": where}
-        rows.append({**who, **{f"config.{k}": v for k, v in c.config.items()}, **metrics})
-        times.append({**who, "seconds": doc["seconds"], **{k: v for k, v in result.items() if is_timing(k) and k != "seconds"}})
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    columns = keys[:3] + [k for k in keys if k.startswith("config.")] + [k for k in keys[3:] if not k.startswith("config.")]
-    write_csv(path, rows, columns)
-    write_csv(os.path.join(os.path.dirname(path), "timings.csv"), times)
 
 
 def _submit(runner, cell, folders, context):

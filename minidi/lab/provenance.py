@@ -6,6 +6,7 @@ version and, when run from a git checkout, its commit (and whether the checkout 
 versions of Python, NumPy, SciPy and CuPy, the BLAS NumPy uses, the device (and the GPU's name), the host, the
 start and end times (UTC) and the wall time. Nothing here changes a result.
 """
+import contextlib
 import datetime
 import os
 import platform
@@ -84,6 +85,24 @@ def record(folder, entry):
         earlier = []
     write_json(path, {"invocations": [*earlier, entry]})
     return entry
+
+
+@contextlib.contextmanager
+def recorded(folder, device):
+    """Around a command's work: on the way out, whatever happened, its entry (with "outcome": done, failed or
+    interrupted) is added to folder/provenance.json — if the command wrote its config.json there. Yields a dict
+    that holds the entry afterwards (under "entry")."""
+    started, t0, out = now(), time.monotonic(), {}
+    outcome = "failed"
+    try:
+        yield out
+        outcome = "done"
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+        raise
+    finally:
+        if os.path.isfile(os.path.join(folder, "config.json")):
+            out["entry"] = record(folder, {**collect(device, started, t0), "outcome": outcome})
 
 
 def line(entry):

@@ -15,7 +15,7 @@ import os
 import re
 
 from ..errors import MinidiError
-from ..files import read_json
+from ..files import read_json, write_csv
 
 RESULT, STATUS = "result.json", "status.json"
 
@@ -112,3 +112,45 @@ def result_of(cell, folders):
         raise MinidiError(f"{path}: its configuration is not the one its folder's name is the hash of: {fix}")
     check_values(path, result, cell.config, fields, fix)
     return result
+
+
+def is_timing(name):
+    """Result fields that are wall times ("seconds", "score_seconds", ...): they differ from run to run."""
+    return name == "seconds" or name.endswith("_seconds")
+
+
+def write_cells_csv(path, cells, folders, out, cache):
+    """The merged table of a grid: one row per cell, its kind, label and folder (relative to the study folder,
+    or "cache:" + relative to the cache), its configuration and the scalar values of its result. Every column
+    is deterministic (the same grid run anywhere, twice, gives the same file): wall times go to timings.csv
+    beside it (kind, label, folder, the cell's seconds and every *_seconds field of its result)."""
+    rows, times = [], []
+    for c in ordered_cells(cells):
+        folder = folders[c.key]
+        where = f"cache:{os.path.relpath(folder, cache)}" if c.shared else os.path.relpath(folder, out)
+        doc = read_json(os.path.join(folder, RESULT))
+        result = result_of(c, folders)
+        metrics = {k: v for k, v in result.items() if not is_timing(k) and isinstance(v, (int, float, str, bool))}
+        who = {"kind": c.kind.rsplit(":", 1)[-1].replace("_cell", ""), "label": c.label, "folder": where}
+        rows.append({**who, **{f"config.{k}": v for k, v in c.config.items()}, **metrics})
+        times.append({**who, "seconds": doc["seconds"], **{k: v for k, v in result.items() if is_timing(k) and k != "seconds"}})
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    columns = keys[:3] + [k for k in keys if k.startswith("config.")] + [k for k in keys[3:] if not k.startswith("config.")]
+    write_csv(path, rows, columns)
+    write_csv(os.path.join(os.path.dirname(path), "timings.csv"), times)
+
+
+def ordered_cells(cells):
+    """The cells and all their dependencies, each once, every dependency before the cells that need it."""
+    seen, out = {}, []
+
+    def visit(cell):
+        if cell.key in seen:
+            return
+        seen[cell.key] = cell
+        for dep in cell.deps.values():
+            visit(dep)
+        out.append(cell)
+    for cell in cells:
+        visit(cell)
+    return out

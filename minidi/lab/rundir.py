@@ -126,7 +126,7 @@ def check_run_dir(out_dir, config, resume, may_change=(), resume_from=None, opti
             raise MinidiError(f"--resume with a different configuration than {path}: {', '.join(diff)}")
         raise MinidiError(f"{out_dir} already holds a run with another configuration ({', '.join(diff)}): "
                           "choose another folder")
-    others = [n for n in names if n != "config.json"]
+    others = [n for n in names if n not in ("config.json", "provenance.json")]     # how it was made: a record
     if not resume:
         if others:
             raise MinidiError(f"{out_dir} already holds a run ({_listing(others)}): pass --resume to continue it, "

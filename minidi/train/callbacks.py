@@ -156,6 +156,15 @@ class RunFolder:
         self.saved = len(saved["history"])
         return saved["history"]
 
+    def on_disk(self):
+        """The epochs checkpoint.npz holds now (read from the file: an interruption may fall between the write of
+        a checkpoint and the counter that follows it)."""
+        try:
+            meta = checkpoint_meta(self.checkpoint)
+        except MinidiError:
+            return self.saved
+        return self.saved if meta is None else int(meta["epoch"]) + 1
+
     def after_epoch(self, model, history):
         atomic_write_bytes(os.path.join(self.out_dir, "log.jsonl"),     # whole, so a resume never repeats lines
                            "".join(json_text(row) + "\n" for row in history).encode())
@@ -175,7 +184,7 @@ def interruption(epochs, folder):
     except Interrupted:
         raise
     except KeyboardInterrupt:
-        saved = folder.saved if folder else 0
+        saved = folder.on_disk() if folder else 0
         where = f"in epoch {saved + 1}/{epochs}" if saved < epochs else "after the last epoch"
         if saved:
             raise Interrupted(f"interrupted {where}; {folder.checkpoint} holds epoch {saved}/{epochs}: "

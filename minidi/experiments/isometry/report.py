@@ -10,6 +10,7 @@ from .. import plots
 from ...files import load_npz, save_npz, write_csv, write_json, write_text
 from ..stats import mean_std
 from .claims import acc_curve, claims, jsv_curve, layer_table, mean_layers, mean_over_seeds
+from .prediction import predicted_at_init, predicted_density, theory_lines
 from .spec import point_name
 
 
@@ -80,48 +81,6 @@ def draw(out_dir, summary, spectra):
             summary["curvature"], ("top_eigenvalue", "trace", "jsv_mean"),
             ("top Hessian eigenvalue", "Hessian trace", "mean JSV"), os.path.join(out_dir, "curvature.png"), name)
     return figures
-
-
-def theory_lines(c, summary):
-    """The theory's mean JSV at init beside the measurements where it applies (MLPs): each PR's widths freshly
-    drawn, the dense network (trained: far from it), and the scratch arms' own epoch 0."""
-    pred = [predicted_at_init(c["model"], r["widths"]) for r in summary["sweep"]]
-    if not any(p is not None for p in pred):
-        return []
-    dense = summary["dense_jsv"]["mean"]
-    lines = ["", "What the theory (`minidi.theory`, free probability, large width) predicts at init for each PR's widths "
-             "freshly drawn: " + ", ".join(f"PR {r['pr']:g} {p:.3g}" for r, p in zip(summary["sweep"], pred) if p)
-             + (f". It does not apply after training: the trained dense network's mean JSV {dense:.3g} is "
-                f"{dense / pred[0]:.0f}× its init prediction." if summary["sweep"][0]["pr"] == 0 and pred[0] else ".")]
-    scratch = {a: r for a, r in summary["arms"].items() if "scratch" in a}
-    if scratch:
-        p = predicted_at_init(c["model"], summary["widths"])
-        lines.append("The scratch arms start from a fresh draw of the pruned widths: epoch-0 mean JSV " + ", ".join(
-            f"{a} {np.mean([x['epoch0']['jsv']['mean'] for x in r.values()]):.3g}" for a, r in scratch.items())
-            + (f", predicted at init {p:.3g}." if p else "."))
-    return lines
-
-
-def _prediction(model_name, widths):
-    """The theory's spectrum at init of the preset at these widths (MLPs), None where it has none (CNNs)."""
-    from ... import models, theory
-    from ...errors import MinidiError
-    if widths is None or models.PRESETS[model_name]["builder"] is not models.mlp:
-        return None
-    try:
-        return theory.spectrum_of(models.build(model_name, width=list(widths[1:-1])))
-    except MinidiError:
-        return None
-
-
-def predicted_at_init(model_name, widths):
-    p = _prediction(model_name, widths)
-    return None if p is None else p.mean_singular_value
-
-
-def predicted_density(model_name, widths):
-    p = _prediction(model_name, widths)
-    return None if p is None else (p.grid, p.density)
 
 
 def _checkpoints(epochs):

@@ -5,17 +5,15 @@ import os
 
 import numpy as np
 
-from ...theory import decay
 from ...lab import grid
 from ...measure import shedding
 from ...files import write_csv, write_json, write_text
 from ..plots import plt, save
-from ..stats import HELD, NOT_HELD, UNDECIDED, bold, effect, fmt, greater, mean_std
+from ..stats import mean_std
+from .claims import SEVERAL, TAU, map_claims, shed_epochs
 from .cells import MOMENTUM
 from .spec import map_points
 
-TAU = "kappa=0.01"
-SEVERAL = 3.0
 SNAPSHOTS = (1, 5, 10, 20, 40)
 
 
@@ -40,12 +38,6 @@ def point_stats(c, results):
                 bn_dead=float(np.mean([sum(h.get("dead_bn", {}).values()) for h in rows])),
                 acc=mean_std([h["test_acc"] for h in rows]), seeds=len(rows))
     return out
-
-
-def shed_epochs(c, results, lr, wd):
-    """Epochs the decay law gives a median weight with zero gradient to fall below κ = 1e-2 (None: never)."""
-    steps = next(iter(results.values()))["steps_per_epoch"]
-    return decay.epochs_to_fall(1e-2, lr, MOMENTUM, wd, int(steps)) if wd > 0 else None
 
 
 def region(c, stats):
@@ -79,67 +71,6 @@ def pick(c, stats, reg):
             if best is None or key < best[0]:
                 best = (key, (lr, wd, e, acc, [f for f, _ in hits]))
     return None if best is None else best[1]
-
-
-def point_effect(c, results, lr, wd, f, epoch=None):
-    """The Effect over the replicates run at (lr, wd, f) of σ/f (κ = 1e-2) at `epoch` (default: the last)."""
-    epoch = epoch or c["map_epochs"]
-    values = [r["history"][epoch - 1]["shed"][TAU]["overall"] / f for (a, b, g, _), r in sorted(results.items())
-              if (a, b, g) == (lr, wd, f)]
-    return effect(values)
-
-
-def sheds(c, results, points):
-    """{point: the verdict of "σ/f ≥ SEVERAL at the last epoch"} over (lr, wd, f) points."""
-    return {p: greater(point_effect(c, results, *p), SEVERAL) for p in points}
-
-
-def none_sheds(verdicts):
-    """The verdict of "no point sheds": held when every point's interval lies below SEVERAL, not held when one
-    lies above, undecided otherwise (a point of one replicate has no interval)."""
-    v = list(verdicts)
-    if HELD in v:
-        return NOT_HELD
-    return HELD if v and all(x == NOT_HELD for x in v) else UNDECIDED
-
-
-def counted(verdicts):
-    v = list(verdicts)
-    return ", ".join(f"{v.count(x)} {x}" for x in (HELD, NOT_HELD, UNDECIDED) if v.count(x)) or "no point"
-
-
-def map_claims(c, results, stats, reg):
-    """The map's four claims, each from the per-point verdicts of "σ/f ≥ SEVERAL at the last epoch" over the
-    replicates run there (replicate 0 everywhere, more at the corners: one replicate gives no interval, so most
-    points are undecided unless --seeds adds replicates there)."""
-    last = c["map_epochs"]
-    points = [(lr, wd, f) for lr in c["map_lrs"] for wd in c["map_wds"] for f in c["map_fractions"]]
-    v = sheds(c, results, points)
-    somewhere = HELD if HELD in v.values() else NOT_HELD if all(x == NOT_HELD for x in v.values()) else UNDECIDED
-    lines = [f"1. Shedding happens somewhere on the map: σ (κ = 1e-2) reaches {SEVERAL:g}× the pruned fraction by "
-             f"epoch {last} at some (LR, weight decay, fraction) point: {bold(somewhere)} (per point, σ/f ≥ "
-             f"{SEVERAL:g}: {counted(v.values())} of {len(points)}; by the mean alone {len(reg)} point(s) in the "
-             "region)."]
-    no_wd = [p for p in points if p[1] == 0.0]
-    if no_wd:
-        worst = max(no_wd, key=lambda p: point_effect(c, results, *p).mean)
-        lines.append(f"2. Without weight decay nothing sheds: σ/f < {SEVERAL:g} at every wd = 0 point: "
-                     f"{bold(none_sheds(v[p] for p in no_wd))} (per point: {counted(v[p] for p in no_wd)}; the "
-                     f"largest, LR {worst[0]:g} f {worst[2]:g}: σ/f {fmt(point_effect(c, results, *worst))}).")
-    law = {(lr, wd): (lambda t: t is not None and t <= last)(shed_epochs(c, results, lr, wd))
-           for lr in c["map_lrs"] for wd in c["map_wds"]}
-    barred = [p for p in points if not law[p[:2]]]
-    allowed = [p for p in points if law[p[:2]]]
-    lines.append(f"3. The decay law is necessary: no point sheds ({SEVERAL:g}×) by epoch {last} where a median weight "
-                 f"with zero gradient could not yet fall below 1 % of its size: "
-                 f"{bold(none_sheds(v[p] for p in barred)) if barred else 'nothing to judge (the law allows every point)'}"
-                 f" ({len(barred)} such point(s): {counted(v[p] for p in barred)}).")
-    every = (HELD if allowed and all(v[p] == HELD for p in allowed) else
-             NOT_HELD if any(v[p] == NOT_HELD for p in allowed) else UNDECIDED)
-    lines.append(f"4. The decay law is sufficient: every point where it lets that weight fall below 1 % by epoch {last} "
-                 f"sheds: {bold(every) if allowed else 'nothing to judge (the law allows no point)'} ({len(allowed)} "
-                 f"allowed point(s): {counted(v[p] for p in allowed)}).")
-    return lines
 
 
 def write_map_report(out_dir, config, groups, folders, seconds):

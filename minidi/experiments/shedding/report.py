@@ -12,13 +12,11 @@ from ...lab import grid
 from ...measure import shedding
 from ...files import write_csv, write_json, write_text
 from ..plots import plt, save
-from ..stats import at_least, bold, check, combine, effect, greater, judged, mean_std, paired
+from ..stats import mean_std
 from ...data import mnist
-from .mapreport import SEVERAL              # "many times the pruned fraction" (and "much smaller")
 from .cells import ARM_NAMES, FINAL_WD, MOMENTUM, ROUTES, arms
+from .claims import TAU, claims
 
-TAU = "kappa=0.01"
-ROUTE_MARGIN = 0.01      # "approaches GMP" / "clearly below it": within / beyond one point of accuracy
 SHED_LEVEL = 0.1          # "a layer has shed" once σ_ℓ (κ = 1e-2) reaches 10 % of its unpruned weights
 
 
@@ -124,81 +122,6 @@ def layer_rows(c, cascade):
             out.append({"arm": arm, "layer": name, "bn_dead": float(np.mean([r["history"][-1]["dead_bn"][name] for r in rs])),
                         "bn_dead_first": float(np.mean([r["history"][0]["dead_bn"][name] for r in rs]))})
     return out
-
-
-def claims(c, sigma_end, dead, acc, pickup_seeds, takes_first, cascade):
-    """The note's four claims, each judged on its effect over replicates (the arms and routes of seed s share its
-    dense model: paired by seed) by `experiments.stats`."""
-    return [claim_cascade(c, sigma_end, dead), claim_routes(c, acc), claim_dead(dead, cascade),
-            claim_pickup(c, pickup_seeds, takes_first)]
-
-
-def claim_cascade(c, sigma_end, dead):
-    """1. σ(large+wd) ≥ SEVERAL × f, dead units rising, and σ at least SEVERAL times smaller without weight decay
-    and at the small LR."""
-    f = c["fraction"]
-    many = effect([v / f for v in sigma_end["large+wd"]])
-    rising = effect([d[-1] - d[0] for d in dead["large+wd"]])
-    less = {arm: paired(sigma_end["large+wd"], [SEVERAL * v for v in sigma_end[arm]]) for arm in ("large", "small+wd")}
-    verdicts = [greater(many, SEVERAL), greater(rising)] + [greater(e) for e in less.values()]
-    small = arms(c["shed_lr"], c["shed_wd"])["small"][0]
-    return (f"1. After a random prune of {f:g} and {c['epochs']} epochs of fine-tuning at LR {c['shed_lr']:g} with "
-            f"weight decay {c['shed_wd']:g}, σ (τ = 0.01·median) rises to at least {SEVERAL:g}× the pruned fraction with "
-            f"rising dead units, and stays {SEVERAL:g}× smaller without weight decay or at LR {small:g}: "
-            f"{bold(combine(verdicts))} (σ/f {judged(many, verdicts[0], SEVERAL)}; dead units last − first epoch "
-            f"{judged(rising, verdicts[1], digits=1)}; " + "; ".join(
-                f"σ(large+wd) − {SEVERAL:g}·σ({arm}) {judged(e, greater(e), digits=3)}" for arm, e in less.items())
-            + "; σ at the end: " + ", ".join(f"{arm} {float(np.mean(v)):.3f}" for arm, v in sigma_end.items()) + ").")
-
-
-def claim_routes(c, acc):
-    """2. Random pruning with shedding approaches GMP (within ROUTE_MARGIN) at every final sparsity, and stays more
-    than ROUTE_MARGIN below it with shedding suppressed at the highest."""
-    parts, verdicts = [], []
-    for sp in c["sparsities"]:
-        e = paired(acc[("random-shed", sp)], acc[("gmp", sp)])
-        verdicts.append(at_least(e, ROUTE_MARGIN))
-        parts.append(f"{sp:g}: random+shedding − GMP {pts(e, verdicts[-1], -ROUTE_MARGIN)}")
-    top = c["sparsities"][-1]
-    below = paired(acc[("gmp", top)], acc[("random-noshed", top)])
-    verdicts.append(greater(below, ROUTE_MARGIN))
-    parts.append(f"{top:g}: GMP − random without weight decay {pts(below, verdicts[-1], ROUTE_MARGIN)}")
-    return (f"2. Random pruning with shedding approaches GMP (within {100 * ROUTE_MARGIN:g} points) at every final "
-            f"sparsity, and stays more than {100 * ROUTE_MARGIN:g} points below it with shedding suppressed at the "
-            f"highest: {bold(combine(verdicts))} ({'; '.join(parts)}).")
-
-
-def claim_dead(dead, cascade):
-    """3. The shedding arm ends with dead units (they are detected and reported)."""
-    e = effect([d[-1] for d in dead["large+wd"]])
-    layers = sorted({name for r in cascade.values() for name in r["disconnected"][TAU]})
-    return (f"3. Shedding disconnects whole units or layers, detected and reported: dead units at the end of the "
-            f"shedding arm {judged(e, greater(e), digits=1)} (mean over seeds: " + ", ".join(
-                f"{a} {float(np.mean([d[-1] for d in v])):.1f}" for a, v in dead.items())
-            + f"; layers disconnected once shed weights are removed: {', '.join(layers) or 'none'}).")
-
-
-def claim_pickup(c, pickup_seeds, takes_first):
-    """4. At every final sparsity at least half of the weights gradual GMP removes at steps 2 … n were already
-    shed. (That GMP removes the shed weights first is true by construction: the share of the shed weights the
-    steps removed is 1 whenever a step removes as many as are shed — a check, not a finding.)"""
-    if c["steps"] < 2:
-        return ("4. Gradual GMP's steps are mostly weights already shed: nothing to judge (with --steps 1 gradual "
-                "GMP is one-shot: there is no step 2 … n to look at; give --steps 2 or more).")
-    parts, verdicts = [], []
-    for sp, shares in pickup_seeds.items():
-        e = effect(shares)
-        verdicts.append(greater(e, 0.5))
-        parts.append(f"{sp:g}: share of the removed already shed {judged(e, verdicts[-1], 0.5, digits=3)}")
-    return (f"4. Gradual GMP's steps are mostly weights already shed (the paper: GMP \"picks up\" shed weights, which "
-            f"would make its steps cheap): at every final sparsity more than half of the weights removed at steps 2 … "
-            f"{c['steps']} were already shed: {bold(combine(verdicts))} ({'; '.join(parts)}). GMP takes the shed "
-            f"weights first (each step removes min(its count, the shed weights) shed weights), true by "
-            f"construction: {check(takes_first)}.")
-
-
-def pts(e, verdict, boundary=0.0):
-    return judged(e, verdict, boundary, scale=100, unit=" pts")
 
 
 def time_to_shed(c, cascade, arm):

@@ -141,6 +141,7 @@ def draw(out_dir, c, depth):
                     ax.axvline(p["edge"] ** 0.5, color="k", lw=1, label="predicted (one value)")
                 ax.set_title(f"{init}, L = {L}", fontsize=8)
         axes[0][0].legend(fontsize=6)
+        fig.subplots_adjust(hspace=0.45)
         fig.suptitle(f"{act}: singular values of J at init, width {c['width']}", fontsize=9)
         figs[f"histograms, {act}"] = save(fig, os.path.join(out_dir, f"hist_{act}.png"))
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))

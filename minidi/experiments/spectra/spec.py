@@ -10,6 +10,7 @@ DEPTHS = tuple(range(1, 11))
 PRESETS = ("mlp7-linear", "mlp7-relu")       # the core study's networks at init, and their pruned widths
 PRUNED = {"mlp7-linear": 0.8, "mlp7-relu": 0.9}
 MAX_WIDTH, MAX_SAMPLES = 4096, 10_000
+PRESET_DRAWS = 20           # the presets are cheap (10 logits): 20 fresh inits, as the note's measurement
 
 
 def configure(depths=DEPTHS, width=200, inits=INITS, activations=tuple(ACTIVATIONS), draws=4, samples=8,
@@ -48,7 +49,7 @@ def grid_of(config):
         for name in PRESETS:
             for pr in (0.0, PRUNED[name]):
                 out["preset"][(name, pr)] = grid.Cell(
-                    kinds.preset_cell, dict(model=name, pr=pr, draws=c["draws"], samples=c["samples"]),
+                    kinds.preset_cell, dict(model=name, pr=pr, draws=max(PRESET_DRAWS, c["draws"]), samples=c["samples"]),
                     label=f"{name} pr {pr:g}", work=7)
     return out, list(out["depth"].values()) + list(out["preset"].values())
 

@@ -22,16 +22,18 @@ from minidi.experiments import pai
 @click.command(cls=Command)
 @click.option("--model", default="lenet300-100", show_default=True, help="lenet300-100, conv4, resnet20 or vgg16.")
 @click.option("--dataset", default=None, help="mnist / cifar10 / synthetic (default: the model's).")
-@click.option("--sparsity", default=0.968, show_default=True, type=click.FloatRange(0, 1, max_open=True))
-@click.option("--scope", default="global", show_default=True, type=click.Choice(["global", "local"]))
+@click.option("--sparsity", default=0.968, show_default=True, type=click.FloatRange(0, 1, max_open=True), help="Fraction of the prunable weights removed.")
+@click.option("--scope", default="global", show_default=True, type=click.Choice(["global", "local"]), help="Keep the top scores over the whole net (global) or per layer (local).")
 @click.option("--rounds", default=100, show_default=True, type=click.IntRange(min=1), help="SynFlow's rounds.")
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help="Folder of the dataset files (default: $MINIDI_DATA, then ~/.cache/minidi).")
 @click.option("--train", is_flag=True, help="Then run the pai study at this sparsity (minidi pai).")
-@click.option("--epochs", default=None, type=click.IntRange(min=1))
-@click.option("--out", default=None)
+@click.option("--epochs", default=None, type=click.IntRange(min=1), help="Training epochs (default: the recipe's).")
+@click.option("--out", default=None, help="Results folder (default: results/<study>-<model>).")
 @click.option("--cache", default=None, help="Shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi).")
 @friendly
 def main(model, dataset, sparsity, scope, rounds, data_dir, train, epochs, out, cache):
+    """Masks at init from every pruning-at-init method at one sparsity, their per-layer densities and collapse,
+    and (with --train) the trained accuracy of each."""
     if model not in pai.spec.MODELS:
         raise MinidiError(f"the pai study runs on {', '.join(pai.spec.MODELS)}, not {model!r}")
     dataset = dataset or pai.spec.DATASETS[pai.spec.MODELS[model]][0]

@@ -32,15 +32,17 @@ def probe_inputs(name, n, data_dir):
 
 
 @click.command(cls=Command)
-@click.option("--model", "name", default="lenet5-relu", show_default=True)
+@click.option("--model", "name", default="lenet5-relu", show_default=True, help="Any preset of minidi.models.")
 @click.option("--spec", default="0-2:0.5", show_default=True, help='Pruning ratios, e.g. "0-5:0.8" or "layer*.conv1:0.5".')
 @click.option("--weights", default=None, help="A weights .npz (e.g. a run's model.npz); default: the initial weights.")
 @click.option("--orthp", "use_orthp", is_flag=True, help="Apply OrthP after pruning.")
-@click.option("--probe", default=200, show_default=True, type=click.IntRange(min=1))
-@click.option("--data-dir", default=None)
+@click.option("--probe", default=200, show_default=True, type=click.IntRange(min=1), help="Images for the Jacobian statistics.")
+@click.option("--data-dir", default=None, help="Folder of the dataset files (default: $MINIDI_DATA, then ~/.cache/minidi).")
 @click.option("--device", default=None, help="cpu or gpu (default: $MINIDI_DEVICE, else cpu).")
 @friendly
 def main(name, spec, weights, use_orthp, probe, data_dir, device):
+    """A pruning report of one network: per-layer widths, parameters, FLOPs and the Jacobian's singular values
+    before and after L1 pruning by --spec (and OrthP)."""
     if name not in models.PRESETS:
         raise MinidiError(f"unknown model {name!r}: choose one of {', '.join(sorted(models.PRESETS))}")
     device = resolve_device(device)

@@ -17,15 +17,16 @@ from minidi.schedules import RETRAINING, retraining_schedule
 @click.command(cls=Command)
 @click.option("--epochs", default=40, show_default=True, type=click.IntRange(min=4), help="Dense epochs E.")
 @click.option("--budget", default=20, show_default=True, type=click.IntRange(min=1), help="Retraining epochs T.")
-@click.option("--plot", default="schedules.png", show_default=True)
+@click.option("--plot", default="schedules.png", show_default=True, help="Where the schedules' figure is saved.")
 @click.option("--train", is_flag=True, help="Then run the study (budgets E/4, E/2, E).")
-@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--dataset", default=None)
-@click.option("--data-dir", default=None)
-@click.option("--out", default="results/retrain-example", show_default=True)
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Independent replicates (3 or more to judge a claim).")
+@click.option("--dataset", default=None, help="mnist, cifar10, cifar100 or synthetic (default: the model's).")
+@click.option("--data-dir", default=None, help="Folder of the dataset files (default: $MINIDI_DATA, then ~/.cache/minidi).")
+@click.option("--out", default="results/retrain-example", show_default=True, help="Results folder.")
 @click.option("--cache", default=None, help="Shared cells (default: $MINIDI_CACHE, else ~/.cache/minidi).")
 @friendly
 def main(epochs, budget, plot, train, seeds, dataset, data_dir, out, cache):
+    """The five retraining schedules at E and T, drawn, and (with --train) the retraining study at those values."""
     for kind in RETRAINING:
         s = retraining_schedule(kind, epochs, budget)
         t = [i * budget / 10 for i in range(10)]

@@ -19,13 +19,15 @@ from minidi.nn import SoftmaxCrossEntropy
 
 
 @click.command(cls=Command)
-@click.option("--lr", default=0.1, show_default=True, type=click.FloatRange(min=0, min_open=True))
-@click.option("--weight-decay", default=5e-4, show_default=True, type=click.FloatRange(min=0))
-@click.option("--steps", default=200, show_default=True, type=click.IntRange(min=1))
+@click.option("--lr", default=0.1, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Fine-tuning learning rate.")
+@click.option("--weight-decay", default=5e-4, show_default=True, type=click.FloatRange(min=0), help="Fine-tuning weight decay.")
+@click.option("--steps", default=200, show_default=True, type=click.IntRange(min=1), help="SGD steps the decay law is iterated over.")
 @click.option("--dataset", default="synthetic", show_default=True, help="synthetic or mnist.")
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help="Folder of the dataset files (default: $MINIDI_DATA, then ~/.cache/minidi).")
 @friendly
 def main(lr, weight_decay, steps, dataset, data_dir):
+    """The decay law of a weight with zero loss gradient against the weights of a real LeNet-300-100 after a
+    random prune: how fast weight decay makes them vanish at this LR."""
     data = load_dataset(dataset, data_dir, input_of("lenet300-100"), synthetic_samples=1200)
     x, y = data["train"]
     model = build("lenet300-100", seed=0)

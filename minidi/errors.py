@@ -74,6 +74,15 @@ def read_list(text, convert, option):
     return values
 
 
+def check_choices(values, allowed, what):
+    """Every value one of `allowed`, else one MinidiError naming the first that is not ("unknown init 'x': choose
+    from a, b"); returns the values, each once, in their order."""
+    for v in values:
+        if v not in allowed:
+            raise MinidiError(f"unknown {what} {v!r}: choose from {', '.join(allowed)}")
+    return list(dict.fromkeys(values))
+
+
 def check_seed(seed, name="seed"):
     """A seed is an integer ≥ 0 (NumPy's generators refuse negative ones)."""
     return check_number(seed, name, low=0, integer=True)

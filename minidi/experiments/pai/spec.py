@@ -2,7 +2,7 @@
 import itertools
 
 from ...lab import grid
-from ...errors import MinidiError, check_number
+from ...errors import MinidiError, check_choices, check_number
 from ...limits import MAX_EPOCHS, MAX_ROUNDS, MAX_SEEDS
 from ...prune import check_scope, check_sparsity
 from ...prune.scores import METHODS
@@ -24,12 +24,8 @@ def configure(model_name="lenet300-100", dataset=None, epochs=None, seeds=1, spa
                  synthetic_samples=2400, curvature=20):
     """The study's resolved configuration, every value checked (a MinidiError names a bad one)."""
     family, dataset = model_and_dataset("pai", model_name, dataset, MODELS, DATASETS)
-    for m in methods:
-        if m not in METHODS:
-            raise MinidiError(f"unknown pruning method {m!r}: choose from {', '.join(METHODS)}")
-    for v in variants:
-        if v not in VARIANTS:
-            raise MinidiError(f"unknown variant {v!r}: choose from {', '.join(VARIANTS)}")
+    check_choices(methods, METHODS, "pruning method")
+    check_choices(variants, VARIANTS, "variant")
     if not methods or not variants or "original" not in variants:
         raise MinidiError("give at least one method, and variants that include 'original'")
     check_scope(scope, "--scope")

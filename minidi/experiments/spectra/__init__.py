@@ -13,15 +13,7 @@ from .spec import grid_of as grid
 
 NAME = "spectra"
 NEEDS_DATA = False           # random inputs: nothing is read from disk
+# run it with `minidi spectra` or `minidi.experiments.driver.run(spectra, spectra.configure(...), out_dir)`
 
 
-def run(out_dir="results/spectra", device=None, data_dir=None, resume=False, quiet=False, cache=None, workers=None,
-        scheduler=None, worker_threads=1, rerun=False, **study):
-    """Run the study into `out_dir`; `study`: the arguments of `configure`. Returns the report's summary."""
-    from .. import driver, spectra
-    return driver.run(spectra, configure(**study), out_dir, device=device, data_dir=data_dir, resume=resume,
-                      quiet=quiet, cache=cache, workers=workers, scheduler=scheduler, worker_threads=worker_threads,
-                      rerun=rerun)
-
-
-__all__ = ["NAME", "NEEDS_DATA", "configure", "grid", "point_name", "write_report", "run", "cells", "report", "spec"]
+__all__ = ["NAME", "NEEDS_DATA", "configure", "grid", "point_name", "write_report", "cells", "report", "spec"]

@@ -1,6 +1,6 @@
 """The spectra study's specification: the grid of random networks at initialization whose Jacobian spectra are
 measured (minidi's exact Jacobian) and predicted (`minidi.theory`)."""
-from ...errors import MinidiError, check_number
+from ...errors import MinidiError, check_choices, check_number
 from ...lab import grid
 from ...limits import MAX_SEEDS
 from ...theory.predict import ACTIVATIONS, INITS
@@ -17,16 +17,11 @@ def configure(depths=DEPTHS, width=200, inits=INITS, activations=tuple(ACTIVATIO
               presets=True):
     """The study's resolved configuration, every value checked (a MinidiError names a bad one)."""
     depths = sorted({check_number(d, "depth", low=1, high=100, integer=True) for d in depths})
-    for i in inits:
-        if i not in INITS:
-            raise MinidiError(f"unknown init {i!r}: choose from {', '.join(INITS)}")
-    for a in activations:
-        if a not in ACTIVATIONS:
-            raise MinidiError(f"unknown activation {a!r}: choose from {', '.join(ACTIVATIONS)}")
+    inits, activations = check_choices(inits, INITS, "init"), check_choices(activations, list(ACTIVATIONS), "activation")
     if not depths or not inits or not activations:
         raise MinidiError("give at least one depth, one init and one activation")
     return dict(study="spectra", depths=depths, width=check_number(width, "width", low=2, high=MAX_WIDTH, integer=True),
-                inits=list(dict.fromkeys(inits)), activations=list(dict.fromkeys(activations)),
+                inits=inits, activations=activations,
                 draws=check_number(draws, "draws", low=2, high=MAX_SEEDS, integer=True),
                 samples=check_number(samples, "samples", low=1, high=MAX_SAMPLES, integer=True), presets=bool(presets))
 

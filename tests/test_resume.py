@@ -29,7 +29,7 @@ STUDIES = {   # study: (its arguments, the kinds of its cells in the order they 
     "map": (["shedding", *SYN, "--map", "--map-lrs", "0.1", "--map-wds", "0.005", "--map-fractions", "0.1",
              "--map-epochs", "3", "--probe", "10"], ["dense", "map"]),
 }
-KILLED = {"pai": ["dense", "train"], "retrain": ["retrain"], "shedding": ["route_steps"], "map": ["map"]}
+KILLED = {"pai": ["dense", "train"], "retrain": ["retrain"], "shedding": ["dense", "route_steps"], "map": ["map"]}
 # the core study runs on MNIST only: 2 epochs, two arms, a small probe (the pretraining is the costly cell)
 ISOMETRY = (["isometry", "--epochs", "2", "--arms", "lr0.01,lr0.001+tpp", "--prs", "0,0.5", "--probe", "50",
              "--curvature", "2", "--quiet"], ["pretrain", "sweep", "layers", "finetune", "curvature"])

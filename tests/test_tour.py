@@ -71,13 +71,14 @@ def _commands(text, prefix):
 
 
 def _parse(command, args):
-    """Parse args the way click would (options, values, types), without running anything."""
-    ctx = command.make_context(command.name or "step", list(args), resilient_parsing=False)
-    if isinstance(command, click.Group) and ctx.protected_args + ctx.args:
-        name, *rest = ctx.protected_args + ctx.args
-        sub = command.get_command(ctx, name)
+    """Parse args the way click would (options, values, types), without running anything: a group takes its
+    subcommand's name first (the commands shown give no group options)."""
+    if isinstance(command, click.Group):
+        name, *rest = args
+        sub = command.get_command(click.Context(command), name)
         assert sub is not None, f"no command {name!r}"
-        _parse(sub, rest)
+        return _parse(sub, rest)
+    command.make_context(command.name or "step", list(args), resilient_parsing=False)
 
 
 def test_every_command_the_readme_shows_is_accepted_by_the_cli():

@@ -33,13 +33,6 @@ def summary(arms, **extra):
 BASE = [0.90, 0.91, 0.92]
 
 
-def verdict(line):
-    for v in ("not held", "undecided", "held", "passed", "failed"):
-        if f"**{v}**" in line.split(":")[-1] or line.rstrip(".").endswith(f"**{v}**"):
-            return v
-    return next(v for v in ("not held", "undecided", "held") if f"**{v}**" in line)
-
-
 @pytest.mark.parametrize("deltas, want", [(UP, "held"), (DOWN, "not held"), (MIXED, "undecided"), (ZERO, "not held")])
 def test_lr_accuracy_claim_follows_the_paired_difference(deltas, want):
     s = summary({"lr0.01": arm(BASE, deltas), "lr0.001": arm(BASE)})
@@ -122,5 +115,10 @@ def test_orthp_and_the_closed_form_are_checks_on_linear_networks_and_findings_el
     assert "check **passed**" in C.orthp_line(lin)
     bad = summary({}, sweep=[{"pr": 0.5, "pruned": {"mean": 1.0}, "orthp_max_abs_dev": 0.3}])
     assert "check **failed**" in C.orthp_line(bad)
-    relu = summary({}, linear=False, sweep=[{"pr": 0.5, "pruned": {"mean": 1.0}, "orthp_max_abs_dev": 0.3}])
-    assert "**not held**" in C.orthp_line(relu) and "check" not in C.orthp_line(relu)
+    def relu(devs):
+        per_seed = [[{"pr": 0.5, "pruned": {"mean": 1.0}, "orthp_max_abs_dev": d}] for d in devs]
+        return C.orthp_line(summary({}, linear=False, sweep=per_seed[0], sweep_per_seed=per_seed))
+    assert "**not held**" in relu([0.3, 0.31, 0.29]) and "check" not in relu([0.3, 0.31, 0.29])
+    assert "**held**" in relu([1e-7, 2e-7, 1.5e-7])
+    assert "**undecided**" in relu([1e-7, 3e-4, 5e-5])
+    assert "**undecided**" in relu([1e-7])                                       # one replicate

@@ -31,18 +31,19 @@ def test_a_study_folder_says_how_it_was_made_and_a_resume_adds_an_entry(tmp_path
     assert len(json.load(open(os.path.join(out, "provenance.json")))["invocations"]) == 2
 
 
-def test_a_train_run_folder_says_how_it_was_made(tmp_path):
+def test_a_train_run_folder_says_how_it_was_made(tmp_path, device):
     out = str(tmp_path / "t")
     r = CliRunner().invoke(main, ["train", "--dataset", "synthetic", "--synthetic-samples", "300", "--epochs", "1",
-                                  "--quiet", "--out", out])
+                                  "--quiet", "--out", out, "--device", device])
     assert r.exit_code == 0, r.output
     entry = json.load(open(os.path.join(out, "provenance.json")))["invocations"][0]
-    assert set(FIELDS) <= set(entry) and entry["outcome"] == "done"
+    assert set(FIELDS) <= set(entry) and entry["outcome"] == "done" and entry["device"] == device
     assert entry["command"].split()[1:3] == ["train", "--dataset"]
 
 
-def test_a_study_shows_its_progress_inside_cells_and_quiet_silences_it(tmp_path):
-    r = CliRunner().invoke(main, [*PAI, "--out", str(tmp_path / "p"), "--cache", str(tmp_path / "c")])
+def test_a_study_shows_its_progress_inside_cells_and_quiet_silences_it(tmp_path, device):
+    r = CliRunner().invoke(main, [*PAI, "--out", str(tmp_path / "p"), "--cache", str(tmp_path / "c"),
+                                  "--device", device])
     assert r.exit_code == 0, r.output
     # stderr is not a terminal here: one line per epoch, with the cell, the epoch, loss, accuracy and times
     assert "dense lenet300-100 s0: epoch 1/2  loss " in r.output and "dense lenet300-100 s0: epoch 2/2" in r.output

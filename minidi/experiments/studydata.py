@@ -1,5 +1,6 @@
 """What the cells of every study read: the dataset on the device (loaded once per process), the cache folder of
 the shared cells, and the check that a study's model and dataset fit together."""
+import functools
 import os
 
 from .. import models
@@ -69,16 +70,22 @@ def model_and_dataset(study, model_name, dataset, families, datasets):
     return family, dataset
 
 
+@functools.lru_cache(maxsize=None)
+def weight_count(model_name):
+    """The prunable weights of preset `model_name` (asked of a model built from it, once per name)."""
+    from ..nn.checks import prunable
+    return sum(p.size for p in prunable(models.build(model_name)).values())
+
+
 def check_curvature(curvature, model_name):
     """--curvature k: 0 (the lens off) or k ≥ 2 Lanczos steps and Hutchinson probes (one probe gives no standard
     error of the trace), at most `curvature.max_lanczos_steps` of the model's weights (the basis in memory)."""
     from ..measure.curvature import BASIS_BYTES, max_lanczos_steps
-    from ..nn.checks import prunable
     k = check_number(curvature, "curvature", low=0, integer=True)
     if k == 1:
         raise MinidiError("--curvature 1: the trace's standard error needs at least 2 Hutchinson probes: give 0 (off) "
                           "or at least 2")
-    n = sum(p.size for p in prunable(models.build(model_name)).values())
+    n = weight_count(model_name)
     top = max_lanczos_steps(n)
     if k > top:
         raise MinidiError(f"--curvature {k} is more than the lens can use on {model_name}'s {n} weights: at most {top} "

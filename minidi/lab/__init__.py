@@ -4,5 +4,6 @@
     executors.py  where cells run: this process, a local process pool, a Dask cluster
     results.py    result.json read back and checked
     rundir.py     a results folder's rules: its config.json, resume, the lock
+    provenance.py how a folder was made: provenance.json and the report's line
 Nothing in the science (nn, models, data, train, prune, measure, recover, theory) imports from here.
 """

@@ -1,5 +1,7 @@
 """What the theory (`minidi.theory`) predicts beside the core study's measurements, where it applies (MLPs at
 init): each PR's widths freshly drawn, the dense network (trained: far from it), the scratch arms' epoch 0."""
+import functools
+
 import numpy as np
 
 
@@ -23,8 +25,10 @@ def theory_lines(c, summary):
     return lines
 
 
+@functools.lru_cache(maxsize=64)
 def _prediction(model_name, widths):
-    """The theory's spectrum at init of the preset at these widths (MLPs), None where it has none (CNNs)."""
+    """The theory's spectrum at init of the preset at these widths (MLPs), None where it has none (CNNs); each
+    computed once (~0.5 s), though the figures and the report lines ask for the same widths."""
     from ... import models, theory
     from ...errors import MinidiError
     if widths is None or models.PRESETS[model_name]["builder"] is not models.mlp:
@@ -36,10 +40,10 @@ def _prediction(model_name, widths):
 
 
 def predicted_at_init(model_name, widths):
-    p = _prediction(model_name, widths)
+    p = _prediction(model_name, None if widths is None else tuple(widths))
     return None if p is None else p.mean_singular_value
 
 
 def predicted_density(model_name, widths):
-    p = _prediction(model_name, widths)
+    p = _prediction(model_name, None if widths is None else tuple(widths))
     return None if p is None else (p.grid, p.density)

@@ -147,8 +147,7 @@ def map_claims(c, results, stats, reg):
                  f"with zero gradient could not yet fall below 1 % of its size: "
                  f"{bold(none_sheds(v[p] for p in barred)) if barred else 'nothing to judge (the law allows every point)'}"
                  f" ({len(barred)} such point(s): {counted(v[p] for p in barred)}).")
-    every = (HELD if allowed and all(v[p] == HELD for p in allowed) else
-             NOT_HELD if any(v[p] == NOT_HELD for p in allowed) else UNDECIDED)
+    every = combine(v[p] for p in allowed)
     lines.append(f"4. The decay law is sufficient: every point where it lets that weight fall below 1 % by epoch {last} "
                  f"sheds: {bold(every) if allowed else 'nothing to judge (the law allows no point)'} ({len(allowed)} "
                  f"allowed point(s): {counted(v[p] for p in allowed)}).")

@@ -69,8 +69,10 @@ def test_fresh_lenet5_has_the_pruned_channels_and_kaiming_normal_at_their_fan_in
     assert fresh.widths == pruned.widths == [3, 8, 60, 84, 10]
     w = fresh.pruning_plan()[2].layer.weight.data                      # conv3: 60 × 8 × 5 × 5, fan-in 200
     assert abs(w.std() - math.sqrt(2 / 200)) < 0.05 * math.sqrt(2 / 200)
+    hand_built = models.ConvNet(models.build("conv4").features, models.build("conv4").classifier)
+    hand_built.name, hand_built.build_overrides = "conv4", {}
     with pytest.raises(MinidiError, match="cannot be rebuilt at other widths"):
-        models.fresh(models.build("conv4"), 0)
+        models.fresh(hand_built, 0)
 
 
 def test_scratch_b_epochs_follow_the_flops_rule():

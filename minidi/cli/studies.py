@@ -65,16 +65,28 @@ SEEDS = click.option("--seeds", default=1, show_default=True, type=click.IntRang
 STUDIES = {
     "isometry": dict(
         doc="The core study: pruning breaks dynamical isometry, a larger LR repairs it, OrthP restores it.",
-        swept=[model("mlp7-linear", "mlp7-linear, mlp7-relu, lenet300-100, lenet5-linear or lenet5-relu."),
-               epochs(90, 1, "Pretraining and finetuning epochs (the LR tables are scaled to it)."),
+        swept=[model("mlp7-linear", "mlp7-linear, mlp7-relu, lenet300-100, lenet5-linear, lenet5-relu, conv4-mnist, "
+                                    "resnet20-mnist (MNIST); conv4, resnet20, resnet56, vgg19 (CIFAR protocol)."),
+               epochs(None, 1, "Finetuning epochs (default: 90 MNIST, 120 CIFAR); the LR tables are scaled to it, and "
+                               "so is pretraining (equal on MNIST, 200:120 on CIFAR) unless --pretrain-epochs."),
                Sweepable("--pr", "pr", float, None, type=click.FloatRange(0, 1, max_open=True),
-                         help="Pruning ratio of the finetuning arms, in [0, 1) (default 0.8 linear, 0.9 ReLU).")],
+                         help="Pruning ratio of the finetuning arms, in [0, 1) (default 0.8 mlp7-linear, else 0.9).")],
         options=[
+            click.option("--dataset", default=None,
+                         help="mnist for the MNIST models; cifar10 (default) or cifar100 for the CIFAR ones; or synthetic."),
+            click.option("--pretrain-epochs", default=None, type=click.IntRange(min=1),
+                         help="Pretraining epochs (default: the recipe's ratio to --epochs)."),
+            click.option("--train-samples", default=None, type=click.IntRange(min=1),
+                         help="Train on the first N training images only (a CPU-sized run)."),
+            click.option("--test-samples", default=None, type=click.IntRange(min=1),
+                         help="Test on the first N test images only."),
+            synthetic(1),
             click.option("--long", is_flag=True, help="Finetune 900 epochs with the long schedules."),
             SEEDS,
             click.option("--finetune-seeds", default=1, show_default=True, type=click.IntRange(min=1),
                          help="Finetuning data orders per pretrained model (varies only the finetuning order)."),
-            click.option("--prs", default="0,0.1,0.3,0.5,0.7,0.9", show_default=True, help="Ratios of the JSV-vs-PR sweep."),
+            click.option("--prs", default=None,
+                         help="Ratios of the JSV-vs-PR sweep (default 0,0.1,0.3,0.5,0.7,0.9; CIFAR 0,0.3,0.5,0.7,0.9,0.95)."),
             probe(1000),
             click.option("--sweep-only", is_flag=True,
                          help="Only pretrain and measure mean JSV against PR (no finetuning arms)."), CURVATURE,
@@ -85,7 +97,7 @@ STUDIES = {
                          help="Scratch-B trains at most this many times the finetuning epochs (Liu et al.: 2)."),
             click.option("--tpp-epochs", default=None, type=click.IntRange(min=1),
                          help="Epochs of the TPP regularization phase (default: a ninth of the finetuning epochs).")],
-        configure=lambda o: dict(o, prs=_ratios(o["prs"]))),
+        configure=lambda o: dict(o, prs=None if o["prs"] is None else _ratios(o["prs"]))),
     "pai": dict(
         doc="Pruning at init (SNIP, GraSP, SynFlow, magnitude, random) and its sanity checks (shuffle, reinit, invert).",
         swept=[model("lenet300-100", "lenet300-100 (MNIST), or conv4, resnet20, vgg16 (CIFAR recipe)."),

@@ -27,7 +27,8 @@ KINDS = {
 }
 
 ADDED = {   # study: the options it gained after results were made (their defaults come from `configure()`)
-    "isometry": ("curvature", "arms", "scratch_b_cap", "tpp_epochs"),
+    "isometry": ("curvature", "arms", "scratch_b_cap", "tpp_epochs", "dataset", "recipe", "augment", "pretrain_epochs",
+                 "train_samples", "test_samples", "synthetic_samples"),
     "pai": ("curvature",),
     "shedding": ("shed_lr", "shed_wd", "round_epochs", "map", "map_lrs", "map_wds", "map_fractions", "map_epochs",
                  "train_samples", "test_samples", "batch_size", "dense_epochs"),

@@ -21,7 +21,8 @@ from . import compat
 from .studydata import build_model, study_data, subset
 
 PAPER_TABLE = "0:0.01,30:0.001,60:0.0001"     # the dense recipe and the LR-0.01 finetuning arm, over 90 epochs
-PRETRAIN_DEFAULTS = dict(dataset="mnist", batch_size=100, momentum=0.9, weight_decay=1e-4)
+PRETRAIN_DEFAULTS = dict(dataset="mnist", batch_size=100, momentum=0.9, weight_decay=1e-4, augment=False,
+                         train_samples=None, test_samples=None, synthetic_samples=None)
 # The recipes of `recipe_cell` (the pruning-at-init note's; the shedding study reuses the MNIST one).
 # MNIST: SGD lr 0.1, batch 128, 16 epochs, no weight decay (no momentum: the note names none). CIFAR: momentum 0.9, lr 0.1 × 0.1 at 1/2 and 3/4 of the run (80 and 120 of 160), wd 1e-4, crop + flip.
 RECIPES = {"mnist": dict(epochs=16, lr="0.1", momentum=0.0, weight_decay=0.0, batch_size=128, augment=False),
@@ -43,13 +44,15 @@ def scale_table(table, epochs, base=90):
     return ",".join(f"{e}:{lr}" for e, lr in sorted(dedup.items()) if e < epochs or e == 0)
 
 
-def pretrain(model_name, epochs=90, seed=0, dataset="mnist"):
-    """The cell "pretrain `model_name` with the paper's recipe, seed `seed`" (shared: it lives in the cache).
+def pretrain(model_name, epochs=90, seed=0, dataset="mnist", table=PAPER_TABLE, base=90, batch_size=100,
+             weight_decay=1e-4, augment=False, **data):
+    """The cell "pretrain `model_name` with the core study's recipe, seed `seed`" (shared: it lives in the cache).
 
-    The seed sets the dense initialization and the pretraining data order. The LR table is the paper's,
-    scaled to `epochs`."""
-    config = dict(model=model_name, dataset=dataset, epochs=epochs, seed=seed, batch_size=100,
-                  lr=scale_table(PAPER_TABLE, epochs), momentum=0.9, weight_decay=1e-4)
+    The seed sets the dense initialization and the pretraining data order. The LR table (the paper's MNIST one
+    by default, written for `base` epochs) is scaled to `epochs`; data: train_samples / test_samples (a subset)
+    or synthetic_samples."""
+    config = dict(model=model_name, dataset=dataset, epochs=epochs, seed=seed, batch_size=batch_size,
+                  lr=scale_table(table, epochs, base), momentum=0.9, weight_decay=weight_decay, augment=augment, **data)
     return grid.Cell(pretrain_cell, config, defaults=PRETRAIN_DEFAULTS, shared=True,
                      label=f"pretrain {model_name} s{seed}", work=epochs)
 
@@ -58,8 +61,9 @@ def pretrain(model_name, epochs=90, seed=0, dataset="mnist"):
 def pretrain_cell(config, folder, deps, context):
     """Train the dense model into `folder`; returns the summary of its test accuracy."""
     c = config
-    history = train_sgd(build_model(c, context), parse_schedule(c["lr"], c["epochs"]), study_data(c, context),
-                          c["epochs"], c["batch_size"], c["momentum"], c["weight_decay"], c["seed"], folder)
+    data = subset(study_data(c, context), c.get("train_samples"), c.get("test_samples"))
+    history = train_sgd(build_model(c, context), parse_schedule(c["lr"], c["epochs"]), data, c["epochs"],
+                        c["batch_size"], c["momentum"], c["weight_decay"], c["seed"], folder, c.get("augment", False))
     return {**summarize(history), "final_test_acc": history[-1]["test_acc"],
             "seconds": sum(r["seconds"] for r in history)}
 

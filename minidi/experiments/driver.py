@@ -51,8 +51,13 @@ def points_of(study, lists, fixed):
 def check_data(points, device, data_dir):
     """The data are there, and the probe and the batch fit in the training set (before anything is written)."""
     for p in points:
-        n_train = len(study_data(p, {"device": device, "data_dir": data_dir})["train"][1])
-        n_train = min(n_train, p.get("train_samples") or n_train)          # the cells may train on a subset
+        data = study_data(p, {"device": device, "data_dir": data_dir})
+        for split in ("train", "test"):
+            n, have = p.get(f"{split}_samples"), len(data[split][1])
+            if n is not None and n > have:
+                raise MinidiError(f"--{split}-samples {n} is more than the {split} set holds ({have} images): give at "
+                                  f"most {have}")
+        n_train = min(len(data["train"][1]), p.get("train_samples") or len(data["train"][1]))   # the cells' subset
         for what, n in (("--probe", p.get("probe", 1)), ("batch size", p.get("batch_size", 1))):
             if n > n_train:
                 raise MinidiError(f"{what} {n} is larger than the training set the cells use ({n_train} images): give "

@@ -5,7 +5,7 @@ import os
 
 from .. import models
 from ..backend import to_device
-from ..data import load_dataset
+from ..data import cifar, load_dataset
 from ..errors import MinidiError, check_number
 from ..files import home_cache
 
@@ -46,9 +46,17 @@ def subset(data, train_samples=None, test_samples=None):
     return out
 
 
+def classes(dataset):
+    """{"n_classes": k} for a dataset of k ≠ 10 classes (CIFAR-100), else {} (every preset is built for 10)."""
+    k = cifar.SPECS[dataset]["classes"] if dataset in cifar.SPECS else 10
+    return {"n_classes": k} if k != 10 else {}
+
+
 def build_model(c, context, seed=None):
-    """The preset `c["model"]` drawn with `seed` (default: `c["seed"]`), on the context's device."""
-    return to_device(models.build(c["model"], seed=c["seed"] if seed is None else seed), context.get("device", "cpu"))
+    """The preset `c["model"]` drawn with `seed` (default: `c["seed"]`), its output sized for the dataset's
+    classes, on the context's device."""
+    model = models.build(c["model"], seed=c["seed"] if seed is None else seed, **classes(c.get("dataset")))
+    return to_device(model, context.get("device", "cpu"))
 
 
 def cache_root(cache=None):

@@ -24,6 +24,7 @@ PRESETS = {
     "vgg16": dict(builder=vgg, depth=16),
     "vgg19": dict(builder=vgg, depth=19),
     "resnet20": dict(builder=resnet, depth=20),
+    "resnet20-mnist": dict(builder=resnet, depth=20, in_channels=1),    # on 1×32×32 MNIST (the core study's CPU scale)
     "resnet32": dict(builder=resnet, depth=32),
     "resnet56": dict(builder=resnet, depth=56),
 }

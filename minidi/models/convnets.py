@@ -51,7 +51,7 @@ class ConvNet(Module):
         """The builder's options that give this network's own widths (LeNet-5's `channels`); other ConvNets
         have no such option."""
         if self.width_option is None:
-            raise MinidiError("this network cannot be rebuilt at other widths (only MLPs and LeNet-5 can)")
+            raise MinidiError("this network cannot be rebuilt at other widths (it was not built by a minidi builder)")
         return {self.width_option: self.widths[:-1]}
 
     def pruning_plan(self):
@@ -120,26 +120,41 @@ VGG_CONFIGS = {
 }
 
 
-def vgg(depth=16, in_channels=3, n_classes=10, seed=0, dtype=np.float32, init="kaiming-normal"):
-    """CIFAR VGG: 3×3 convs (no bias) each followed by BatchNorm and ReLU, 2×2 max-pools, one Linear 512→classes."""
+def _conv_widths(name, default, channels):
+    """The conv widths of a plain CNN: the preset's `default`, or `channels` (one positive count per conv)."""
+    if channels is None:
+        return list(default)
+    if len(channels) != len(default) or any(int(c) < 1 for c in channels):
+        raise MinidiError(f"{name} has {len(default)} convolutions: channels must be {len(default)} positive counts, "
+                          f"got {list(channels)}")
+    return [int(c) for c in channels]
+
+
+def vgg(depth=16, in_channels=3, n_classes=10, seed=0, dtype=np.float32, init="kaiming-normal", channels=None):
+    """CIFAR VGG: 3×3 convs (no bias) each followed by BatchNorm and ReLU, 2×2 max-pools, one Linear 512→classes.
+    channels: the width of each conv (default the configuration's: a filter-pruned VGG at its own widths)."""
     if depth not in VGG_CONFIGS:
         raise MinidiError(f"VGG depth must be one of {sorted(VGG_CONFIGS)}, got {depth}")
+    widths = iter(_conv_widths(f"VGG-{depth}", [v for v in VGG_CONFIGS[depth] if v != "M"], channels))
     i = Init(seed, "relu", dtype, init)
     layers, c = [], in_channels
     for v in VGG_CONFIGS[depth]:
         if v == "M":
             layers.append(MaxPool2d(2))
         else:
+            v = next(widths)
             layers += [i.conv(c, v, 3, padding=1, bias=False), i.bn(v), ReLU()]
             c = v
-    return ConvNet(Sequential(*layers), i.linear(512, n_classes), side=32)
+    return ConvNet(Sequential(*layers), i.linear(c, n_classes), width_option="channels", side=32)
 
 
-def conv4(in_channels=3, n_classes=10, seed=0, dtype=np.float32, init="kaiming-normal"):
-    """A small CNN for 32×32 input: (conv-BN-ReLU)×2 → maxpool → (conv-BN-ReLU)×2 → maxpool → Linear 64·8·8→classes."""
+def conv4(in_channels=3, n_classes=10, seed=0, dtype=np.float32, init="kaiming-normal", channels=None):
+    """A small CNN for 32×32 input: (conv-BN-ReLU)×2 → maxpool → (conv-BN-ReLU)×2 → maxpool → Linear 64·8·8→classes.
+    channels: the four conv widths (default 32, 32, 64, 64)."""
+    c1, c2, c3, c4 = _conv_widths("conv4", (32, 32, 64, 64), channels)
     i = Init(seed, "relu", dtype, init)
-    features = Sequential(i.conv(in_channels, 32, 3, padding=1, bias=False), i.bn(32), ReLU(),
-                          i.conv(32, 32, 3, padding=1, bias=False), i.bn(32), ReLU(), MaxPool2d(2),
-                          i.conv(32, 64, 3, padding=1, bias=False), i.bn(64), ReLU(),
-                          i.conv(64, 64, 3, padding=1, bias=False), i.bn(64), ReLU(), MaxPool2d(2))
-    return ConvNet(features, i.linear(64 * 8 * 8, n_classes), side=32)
+    features = Sequential(i.conv(in_channels, c1, 3, padding=1, bias=False), i.bn(c1), ReLU(),
+                          i.conv(c1, c2, 3, padding=1, bias=False), i.bn(c2), ReLU(), MaxPool2d(2),
+                          i.conv(c2, c3, 3, padding=1, bias=False), i.bn(c3), ReLU(),
+                          i.conv(c3, c4, 3, padding=1, bias=False), i.bn(c4), ReLU(), MaxPool2d(2))
+    return ConvNet(features, i.linear(c4 * 8 * 8, n_classes), width_option="channels", side=32)

@@ -16,6 +16,7 @@ NOT_PRUNED = "on ResNets only the first conv of each residual block is pruned (t
 
 class ResNet(Module):
     chain = False             # residual blocks: the activations do not follow the weight layers one to one
+    act = "relu"              # a ReLU network (OrthP's gain √2, `minidi.recover.gain_for`)
 
     def __init__(self, conv1, bn1, stages, linear, side=None):
         self.side = side          # the image side it is built for (the builder: CIFAR's 32; global pooling takes any)
@@ -55,6 +56,11 @@ class ResNet(Module):
             d = stage.r_backward(*d)
         return self.conv1.r_backward(*self.bn1.r_backward(*self.relu.r_backward(*d)), input_grad)
 
+    def architecture(self):
+        """The builder's option that gives this network's own widths: `widths`, the output channels of each
+        block's first conv (the only ones filter pruning changes), in forward order."""
+        return {"widths": [block.conv1.out_channels for stage in self.stages for block in stage.layers]}
+
     def pruning_plan(self):
         plan = [PruneEntry("conv1", self.conv1, prunable=False, why=NOT_PRUNED)]
         for k, stage in enumerate(self.stages, start=1):
@@ -72,18 +78,26 @@ class ResNet(Module):
         return f"ResNet({sum(len(s) for s in self.stages)} blocks)"
 
 
-def resnet(depth=20, n_classes=10, in_channels=3, shortcut="A", seed=0, dtype=np.float32, init="kaiming-normal"):
-    """ResNet-{depth} for CIFAR; shortcut "A" (zero-padded identity) or "B" (1×1 conv + BN projection)."""
+def resnet(depth=20, n_classes=10, in_channels=3, shortcut="A", seed=0, dtype=np.float32, init="kaiming-normal",
+           widths=None):
+    """ResNet-{depth} for CIFAR; shortcut "A" (zero-padded identity) or "B" (1×1 conv + BN projection).
+    widths: the output channels of each block's first conv (3n values; default the stage's width: a filter-pruned
+    ResNet at its own widths, e.g. for training the pruned widths from scratch)."""
     if (depth - 2) % 6:
         raise MinidiError(f"a CIFAR ResNet has 6n + 2 layers (20, 32, 56, ...), got {depth}")
     if shortcut not in ("A", "B"):
         raise MinidiError(f"shortcut must be 'A' or 'B', got {shortcut!r}")
     n = (depth - 2) // 6
+    if widths is not None and (len(widths) != 3 * n or any(int(w) < 1 for w in widths)):
+        raise MinidiError(f"ResNet-{depth} has {3 * n} blocks: widths must be {3 * n} positive channel counts, got "
+                          f"{list(widths)}")
+    inner = iter(int(w) for w in widths) if widths is not None else None
     i = Init(seed, "relu", dtype, init)
     stages, c = [], 16
     for planes, stride in ((16, 1), (32, 2), (64, 2)):
         blocks = []
         for b in range(n):
+            mid = next(inner) if inner is not None else planes
             s = stride if b == 0 else 1
             if s == 1 and c == planes:
                 short = Identity()
@@ -91,8 +105,8 @@ def resnet(depth=20, n_classes=10, in_channels=3, shortcut="A", seed=0, dtype=np
                 short = ZeroPadShortcut(c, planes, s)
             else:
                 short = Sequential(i.conv(c, planes, 1, stride=s, bias=False), i.bn(planes))
-            blocks.append(BasicBlock(i.conv(c, planes, 3, s, 1, bias=False), i.bn(planes),
-                                     i.conv(planes, planes, 3, 1, 1, bias=False), i.bn(planes), short))
+            blocks.append(BasicBlock(i.conv(c, mid, 3, s, 1, bias=False), i.bn(mid),
+                                     i.conv(mid, planes, 3, 1, 1, bias=False), i.bn(planes), short))
             c = planes
         stages.append(Sequential(*blocks))
     return ResNet(i.conv(in_channels, 16, 3, 1, 1, bias=False), i.bn(16), stages, i.linear(64, n_classes), side=32)

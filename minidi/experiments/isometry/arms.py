@@ -79,12 +79,19 @@ def scratch_b_epochs(dense_flops, pruned_flops, pretrain_epochs, epochs, cap):
     return int(min(max(budget, epochs), math.floor(cap * epochs)))
 
 
-def tpp_step(phase_epochs, steps_per_epoch, every=10, lam_max=1.0, grow=0.8):
+def tpp_step(phase_epochs, steps_per_epoch, lam_max=1.0, grow=0.8):
     """The λ increment that makes TPP's schedule fit a phase of `phase_epochs`: λ = min(lam_max, step · ⌊t /
     every⌋) reaches lam_max after `grow` of the phase's iterations (the paper: 1e-4 every 10 iterations up to 1,
     i.e. 100 000 iterations; the rest of the phase holds λ at lam_max, the paper's "stabilize")."""
+    every = tpp_every(phase_epochs, steps_per_epoch, grow)
     increments = max(1, math.floor(grow * phase_epochs * steps_per_epoch / every))
     return lam_max / increments
+
+
+def tpp_every(phase_epochs, steps_per_epoch, grow=0.8):
+    """λ grows every 10 iterations (the paper's), or every iteration of a phase too short for 10 to pass
+    before its `grow` part ends (a tiny run: λ would otherwise stay 0)."""
+    return 10 if grow * phase_epochs * steps_per_epoch >= 10 else 1
 
 
 def tpp_phase_epochs(epochs):
@@ -105,7 +112,8 @@ def starting_network(c, dense, spec, data, folder, train):
     if route == "tpp":
         regularized = copy.deepcopy(dense)
         steps = math.ceil(len(data["train"][1]) / c["batch_size"])
-        reg = TPPRegularizer(regularized, spec, step=c["tpp_step"], every=10, lam_max=1.0, steps_per_epoch=steps)
+        reg = TPPRegularizer(regularized, spec, step=c["tpp_step"], every=tpp_every(c["tpp_epochs"], steps), lam_max=1.0,
+                             steps_per_epoch=steps)
         phase = train(regularized, parse_schedule(f"0:{c['tpp_lr']}", c["tpp_epochs"]), c["tpp_epochs"],
                       os.path.join(folder, "tpp-phase"), [reg])
         return remove_units(regularized, keep), {"tpp_lambda_end": reg.lam, "tpp_phase_test_acc": phase[-1]["test_acc"]}

@@ -10,31 +10,33 @@ from ...files import read_json, save_npz, write_json
 from ...measure.hessian import Hessian
 from ...recover import gain_for, orthp
 from ...measure.layerspectra import LayerMonitor, layer_spectra, linear_closed_form, summarized, supports
-from ...models import STUDY_LAYERS
-from ...models.plan import weight_layers
-from ...prune import prune_neurons, uniform_spec
+from ...prune import prune_neurons
 from ...schedules import parse_schedule
 from ...measure.spectrum import JSVMonitor, jsv, jsv_stats
 from ...train import evaluate, summarize
 from ...train import train_sgd
-from ..dense import PAPER_TABLE, load_dense, scale_table
-from ..studydata import study_data
+from ..dense import load_dense, scale_table
+from ..studydata import study_data, subset
 from . import arms
+from .protocol import RECIPES, study_spec
 from .. import compat
 
-ARM_TABLES = {"lr0.01": PAPER_TABLE, "lr0.001": "0:0.001,45:0.0001"}   # the arms' LR tables, written for 90 epochs
+
+def cell_data(c, context):
+    """The data a cell reads: the dataset on the context's device, cut to the configuration's subset."""
+    return subset(study_data(c, context), c.get("train_samples"), c.get("test_samples"))
 
 
 @grid.returns(sweep=grid.LIST, dense_jsv=grid.DICT, widths=grid.LIST)
 def sweep_cell(config, folder, deps, context):
     """(a): for each PR, widths, test accuracy right after pruning, JSV stats after pruning and after OrthP;
     and the singular values of the dense, the pruned (at `pr`) and the OrthP'd network (singular_values.npz)."""
-    data = study_data(config, context)
+    data = cell_data(config, context)
     dense = load_dense(deps["pretrain"], context)
     x_probe = data["train"][0][:config["probe"]]
-    gain, n_layers, layers = gain_for(dense), len(weight_layers(dense)), STUDY_LAYERS.get(config["model"])
-    rows = jsv_vs_pr(dense, x_probe, data["test"], config["prs"], gain, n_layers, layers)
-    pruned = prune_neurons(dense, uniform_spec(config["pr"], n_layers, layers))
+    gain = gain_for(dense)
+    rows = jsv_vs_pr(dense, x_probe, data["test"], config["prs"], gain)
+    pruned = prune_neurons(dense, study_spec(dense, config["pr"]))
     spectra = {"dense": to_numpy(jsv(dense, x_probe)), f"L1 pruned (PR {config['pr']})": to_numpy(jsv(pruned, x_probe)),
                "L1 pruned + OrthP": to_numpy(jsv(orthp(copy.deepcopy(pruned), gain), x_probe))}
     save_npz(os.path.join(folder, "singular_values.npz"), spectra)
@@ -42,11 +44,11 @@ def sweep_cell(config, folder, deps, context):
             "linear": bool(getattr(dense, "is_linear", False)), "widths": pruned.widths}
 
 
-def jsv_vs_pr(dense, x_probe, test, prs, gain, n_layers, layers=None):
+def jsv_vs_pr(dense, x_probe, test, prs, gain):
     """For each PR: widths, test accuracy right after pruning, JSV stats after pruning and after OrthP."""
     rows = []
     for p in prs:
-        pruned = prune_neurons(dense, uniform_spec(p, n_layers, layers))
+        pruned = prune_neurons(dense, study_spec(dense, p))
         s_orth = jsv(orthp(copy.deepcopy(pruned), gain), x_probe)
         rows.append({"pr": float(p), "widths": pruned.widths, "test_acc": evaluate(pruned, *test)[1],
                      "pruned": jsv_stats(jsv(pruned, x_probe)), "orthp": jsv_stats(s_orth),
@@ -61,14 +63,14 @@ def finetune_cell(config, folder, deps, context):
     + AI, the TPP route, or a fresh draw of the pruned widths), its "epoch 0", then finetuning with the JSV (and,
     for MLPs, the per-layer spectra) every epoch."""
     c = config
-    data = study_data(c, context)
+    data = cell_data(c, context)
     dense = load_dense(deps["pretrain"], context)
     x_probe = data["train"][0][:c["probe"]]
-    spec = uniform_spec(c["pr"], len(weight_layers(dense)), STUDY_LAYERS.get(c["model"]))
+    spec = study_spec(dense, c["pr"])
 
     def train(model, schedule, epochs, run_folder, callbacks):
         return train_sgd(model, schedule, data, epochs, c["batch_size"], c["momentum"], c["weight_decay"],
-                           c["seed"], run_folder, callbacks=callbacks, weights=None)
+                         c["seed"], run_folder, c.get("augment", False), callbacks=callbacks, weights=None)
     model, facts = arms.starting_network(c, dense, spec, data, folder, train)
     layers = supports(model)                           # per-layer spectra: MLPs
     monitors = [JSVMonitor(x_probe, at_start=False)] + ([LayerMonitor(x_probe)] if layers else [])
@@ -77,7 +79,8 @@ def finetune_cell(config, folder, deps, context):
         write_json(start, {"jsv": jsv_stats(jsv(model, x_probe)), "test_acc": evaluate(model, *data["test"])[1],
                            **({"layers": monitors[1].measure(model)} if layers else {}), **facts})
     epoch0 = read_json(start)
-    table = scale_table(ARM_TABLES[arms.split(c["arm"])[0]], c["epochs"])
+    recipe = RECIPES[c.get("recipe", "mnist")]
+    table = scale_table(recipe["tables"][arms.split(c["arm"])[0]], c["epochs"], recipe["base"])
     history = train(model, parse_schedule(table, c["epochs"]), c["epochs"], folder, monitors)
     return {"arm": c["arm"], "seed": c["seed"], "schedule": table, "epoch0": epoch0, "history": history,
             "final_jsv_mean": history[-1]["jsv_mean"], **summarize(history)}
@@ -89,10 +92,10 @@ def layers_cell(config, folder, deps, context):
     starts and epochs); for linear networks also the closed form's check: the largest gap between the measured
     local singular values and those of the (pruned) weight matrices."""
     c = config
-    data = study_data(c, context)
+    data = cell_data(c, context)
     dense = load_dense(deps["pretrain"], context)
     x = data["train"][0][:c["probe"]]
-    pruned = prune_neurons(dense, uniform_spec(c["pr"], len(weight_layers(dense)), STUDY_LAYERS.get(c["model"])))
+    pruned = prune_neurons(dense, study_spec(dense, c["pr"]))
     out = {"dense": summarized(layer_spectra(dense, x)), "pruned": summarized(layer_spectra(pruned, x))}
     if getattr(dense, "is_linear", False):
         gaps = []
@@ -110,11 +113,10 @@ def curvature_cell(config, folder, deps, context):
     JSV on the probe set, for the dense network, after L1 pruning at `pr`, after OrthP, and at the end of each
     finetuning arm (its last checkpoint)."""
     c = config
-    data = study_data(c, context)
+    data = cell_data(c, context)
     x, y = data["train"][0][:c["probe"]], data["train"][1][:c["probe"]]
     dense = load_dense(deps["pretrain"], context)
-    spec = uniform_spec(c["pr"], len(weight_layers(dense)), STUDY_LAYERS.get(c["model"]))
-    pruned = prune_neurons(dense, spec)
+    pruned = prune_neurons(dense, study_spec(dense, c["pr"]))
     states = {"dense": dense, "pruned": pruned, "orthp": orthp(copy.deepcopy(pruned), gain_for(dense))}
     for arm, dep in deps.items():
         if arm != "pretrain":

@@ -179,6 +179,22 @@ def recovery_routes(summary):
     return lines
 
 
+def by_pr_lines(points, summaries, name=lambda c: f"PR {c['pr']:g}"):
+    """Across the points of a `minidi sweep isometry --pr ...`: Scratch-E − L1 and TPP − L1 at LR 0.01, one
+    paired effect per point (the authors' table: Scratch beats plain L1 at PR ≥ 0.9 and loses below; TPP gains
+    most at high PR)."""
+    lines = []
+    for what, arm in (("Scratch-E", "lr0.01+scratch-e"), ("TPP", "lr0.01+tpp")):
+        parts = []
+        for config, summary in zip(points, summaries):
+            if {arm, "lr0.01"} <= set(summary["arms"]):
+                e = pair(summary, arm, "lr0.01")
+                parts.append(f"{name(config)}: {pts(e, greater(e))}")
+        if parts:
+            lines.append(f"- {what} − L1 at LR 0.01 ({arm} − lr0.01), point by point: " + "; ".join(parts) + ".")
+    return lines
+
+
 def layer_table(summary):
     """States × layers: the mean (s − 1)² of each layer's local Jacobian; and the line naming the layer furthest
     from isometry after pruning and what each arm does to it (MLPs only: `minidi.measure.layerspectra`)."""

@@ -9,8 +9,9 @@ from ...lab import grid
 from .. import plots
 from ...files import load_npz, save_npz, write_csv, write_json, write_text
 from ..stats import mean_std
-from .claims import acc_curve, claims, jsv_curve, layer_table, mean_layers, mean_over_seeds
+from .claims import acc_curve, by_pr_lines, claims, jsv_curve, layer_table, mean_layers, mean_over_seeds
 from .prediction import predicted_at_init, predicted_density, theory_lines
+from .protocol import RECIPES
 from .spec import point_name
 
 
@@ -100,8 +101,8 @@ def report(summary, figures):
                 f"{n_pre * n_ft} replicate(s) per arm ({n_pre} pretraining(s) × {n_ft} finetuning data order(s)). "
                 if summary["arms"] else "Sweep only (no finetuning arms). ")
     band = " ± std over pretrainings" if n_pre > 1 else ""
-    lines = [f"# Dynamical isometry and pruning: {c['model']}", "",
-             f"Dense model: {c['epochs']} epochs of pretraining, {dense}. " + finetune +
+    lines = [f"# Dynamical isometry and pruning: {c['model']}", "", protocol_line(c),
+             f"Dense model: {summary['pretrain_epochs']} epochs of pretraining, {dense}. " + finetune +
              f"Device: {summary['device']}. This command: {summary['seconds']:.1f} s; the cells' own compute time: "
              f"{summary.get('compute_seconds', summary['seconds']):.1f} s.", "",
              "## (a) Mean JSV against the pruning ratio", "",
@@ -141,6 +142,18 @@ def report(summary, figures):
     return "\n".join(lines) + "\n"
 
 
+def protocol_line(c):
+    """Which recipe, data and pruned layers the run used (`protocol.py`), in one line above the numbers."""
+    recipe = c.get("recipe", "mnist")
+    r = RECIPES[recipe]
+    subset = "".join(f", the first {c[k]} {k.split('_')[0]} images" for k in ("train_samples", "test_samples") if c.get(k))
+    return (f"Protocol: the {recipe.upper() if recipe == 'mnist' else 'CIFAR'} recipe (`minidi/experiments/isometry/"
+            f"protocol.py`) on {c.get('dataset', 'mnist')}{subset}: batch {c['batch_size']}, weight decay "
+            f"{c['weight_decay']:g}, {'crop + flip' if c.get('augment') else 'no augmentation'}; LR tables "
+            f"{r['pretrain_table']} (pretraining, over {r['pretrain_base']} epochs) and {r['tables']['lr0.01']} / "
+            f"{r['tables']['lr0.001']} (finetuning, over {r['base']}), scaled to the run.\n")
+
+
 def write_report(out_dir, config, groups, folders, seconds, device):
     """The study's summary from its cells' results, then summary.json, the CSVs, report.md and the figures;
     seconds: {"wall": this invocation, "compute": the cells' own time}."""
@@ -154,7 +167,7 @@ def write_report(out_dir, config, groups, folders, seconds, device):
     summary = dict(config=config, device=device, pretrained=_mean_pretrained(pre), compute_seconds=seconds["compute"], dense_jsv=sweeps[0]["dense_jsv"],
                    dense_jsv_per_seed=[r["dense_jsv"]["mean"] for r in sweeps], linear=sweeps[0]["linear"],
                    sweep=_mean_sweep([r["sweep"] for r in sweeps]), sweep_per_seed=[r["sweep"] for r in sweeps], arms=arms,
-                   widths=sweeps[0]["widths"], seconds=seconds["wall"],
+                   widths=sweeps[0]["widths"], seconds=seconds["wall"], pretrain_epochs=groups["pretrain"][0].config["epochs"],
                    curvature=mean_curvature([result(c)["curvature"] for c in groups["curvature"]]) if groups["curvature"] else {},
                    layers=mean_layer_cells([result(c)["layers"] for c in groups.get("layers", [])]))
     write_outputs(out_dir, summary, spectra)
@@ -259,4 +272,4 @@ def sweep_table(points, summaries):
         if not summary["arms"]:
             lines.append(f"| {config['model']} | {config['pr']:g} | {config['epochs']} | (sweep only) | | | | | "
                          f"[{name}]({name}/report.md) |")
-    return lines + [""]
+    return lines + [""] + by_pr_lines(points, summaries, point_name)

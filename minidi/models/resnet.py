@@ -56,6 +56,11 @@ class ResNet(Module):
             d = stage.r_backward(*d)
         return self.conv1.r_backward(*self.bn1.r_backward(*self.relu.r_backward(*d)), input_grad)
 
+    @property
+    def widths(self):
+        """Output units of each weight layer of the pruning plan (filters, then the classes)."""
+        return [e.layer.weight.shape[0] for e in self.pruning_plan()]
+
     def architecture(self):
         """The builder's option that gives this network's own widths: `widths`, the output channels of each
         block's first conv (the only ones filter pruning changes), in forward order."""

@@ -172,6 +172,11 @@ def test_a_one_epoch_cnn_core_study_on_cifar_files_runs_every_arm(cifar_files, t
         assert np.isfinite(result["epoch0"]["jsv"]["mean"]) and "jsv_mean" in result["history"][0]
     assert summary["arms"]["lr0.01+tpp"]["0"]["epoch0"]["tpp_lambda_end"] == 1.0   # 2 iterations: λ grows each
     assert list(summary["curvature"])[:3] == ["dense", "pruned", "orthp"]
+    layers = summary["layers"]                                  # each conv's FFT spectrum, dense / pruned / every epoch
+    assert layers["kind"] == "conv" and [r["layer"] for r in layers["pruned"]] == [
+        "features.0", "features.3", "features.7", "features.10", "classifier"]
+    assert all(len(r["history"][-1]["layers"]) == 5 for r in summary["arms"]["lr0.01"].values())
+    assert os.path.isfile(os.path.join(out, "layers_vs_epoch.png"))
     report = open(os.path.join(out, "report.md")).read()
     assert "Protocol: the CIFAR recipe" in report and "crop + flip" in report and "on cifar10" in report
 

@@ -11,11 +11,22 @@ With **zero** padding (minidi's `Conv2d`, PyTorch's default) the operator is onl
 the border see zeros where the circular one wraps around, so its singular values are close to these for large n
 (the border is a fraction ~4k/n of the pixels) but not equal; `tests/test_convspectra.py` shows both against the
 dense matrix of a small layer.
+
+A **stride-s** convolution (s | n) is a stride-1 one on the s² polyphase sub-images of side n/s (pixel (s·i + r,
+s·j + q) of channel c becomes pixel (i, j) of channel (c, r, q): a permutation, so no singular value changes), with
+the kernel k'[o, (c, r, q), a, b] = k[o, c, s·a + r, s·b + q] (zero past the kernel's edge): `strided_singular_values`.
+
+`layer_spectra` applies this to every layer of a CNN, in the order of its pruning plan: the conv as a linear map
+of its own input (BatchNorm and the activation after it not included), at the side its input has in the network.
 """
 import numpy as np
 
 from ..backend import to_numpy
 from ..errors import MinidiError, check_number
+from ..nn import Conv2d
+from ..nn.checks import check_batch, plan_of
+from .jacobian import inference_backward
+from .spectrum import jsv_stats
 
 
 def circular_singular_values(kernel, n):
@@ -36,3 +47,65 @@ def layer_singular_values(conv, n):
     if getattr(conv, "stride", 1) not in (1, (1, 1)):
         raise MinidiError(f"the FFT spectrum needs a stride-1 convolution, this one has stride {conv.stride}")
     return circular_singular_values(conv.weight.data, n)
+
+
+def strided_singular_values(kernel, n, stride=1):
+    """The singular values (descending) of the circularly padded convolution with `kernel` and `stride` on n×n
+    inputs: `circular_singular_values` of the polyphase kernel on the (n/stride)² sub-images (see above)."""
+    k = np.asarray(to_numpy(kernel), dtype=np.float64)
+    s = check_number(stride, "stride", low=1, integer=True)
+    if s == 1:
+        return circular_singular_values(k, n)
+    if k.ndim != 4 or n % s:
+        raise MinidiError(f"a stride-{s} spectrum needs a (out, in, kh, kw) kernel and a side n divisible by {s}, got "
+                          f"shape {k.shape} and n = {n}")
+    out, cin, kh, kw = k.shape
+    ph, pw = -(-kh // s) * s, -(-kw // s) * s
+    k = np.pad(k, ((0, 0), (0, 0), (0, ph - kh), (0, pw - kw)))
+    k = k.reshape(out, cin, ph // s, s, pw // s, s).transpose(0, 1, 3, 5, 2, 4).reshape(out, cin * s * s, ph // s, pw // s)
+    return circular_singular_values(k, n // s)
+
+
+def input_sides(model, x):
+    """{id(conv): the side of that conv's input} for every Conv2d of the plan, read from one forward pass of the
+    first probe image in eval mode (the model's state restored after)."""
+    check_batch(model, x[:1], what="the probe batch")
+    with inference_backward(model):
+        model.forward(x[:1])
+    return {id(e.layer): int(e.layer.xc.shape[-1]) for e in plan_of(model) if isinstance(e.layer, Conv2d)}
+
+
+def layer_spectra(model, x):
+    """Per weight layer of the plan, in forward order: {"layer", "local": `jsv_stats` of its singular values}: a
+    conv's by the FFT (circular padding, at its input's side in the network), a Linear's by an SVD of W."""
+    sides = input_sides(model, x)
+    rows = []
+    for e in plan_of(model):
+        w = e.layer.weight.data
+        if isinstance(e.layer, Conv2d):
+            s = strided_singular_values(w, sides[id(e.layer)], e.layer.stride)
+        else:
+            s = np.linalg.svd(np.asarray(to_numpy(w), dtype=np.float64), compute_uv=False)
+        rows.append({"layer": e.name, "local": jsv_stats(s)})
+    return rows
+
+
+def supports(model):
+    """Whether `layer_spectra` applies: a network with a convolution in its plan."""
+    return any(isinstance(e.layer, Conv2d) for e in plan_of(model))
+
+
+KEYS = ("mean", "min", "max", "dist_to_one")
+
+
+class ConvLayerMonitor:
+    """A `fit` callback: each epoch's row gains "layers", the per-layer FFT spectra (summarized to `KEYS`)."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def measure(self, model):
+        return [{"layer": r["layer"], "local": {k: r["local"][k] for k in KEYS}} for r in layer_spectra(model, self.x)]
+
+    def on_epoch_end(self, model, row):
+        row["layers"] = self.measure(model)

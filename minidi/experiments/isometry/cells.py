@@ -2,14 +2,14 @@
 import copy
 import os
 
-from ...measure import curvature
+from ...measure import convspectra, curvature
 from ...lab import grid
 from ...backend import to_numpy
 from ...train.checkpoint import load_checkpoint
 from ...files import read_json, save_npz, write_json
 from ...measure.hessian import Hessian
 from ...recover import gain_for, orthp
-from ...measure.layerspectra import LayerMonitor, layer_spectra, linear_closed_form, summarized, supports
+from ...measure.layerspectra import LayerMonitor, layer_spectra, linear_closed_form, supports
 from ...prune import prune_neurons
 from ...schedules import parse_schedule
 from ...measure.spectrum import JSVMonitor, jsv, jsv_stats
@@ -72,18 +72,26 @@ def finetune_cell(config, folder, deps, context):
         return train_sgd(model, schedule, data, epochs, c["batch_size"], c["momentum"], c["weight_decay"],
                          c["seed"], run_folder, c.get("augment", False), callbacks=callbacks, weights=None)
     model, facts = arms.starting_network(c, dense, spec, data, folder, train)
-    layers = supports(model)                           # per-layer spectra: MLPs
-    monitors = [JSVMonitor(x_probe, at_start=False)] + ([LayerMonitor(x_probe)] if layers else [])
+    layers = layer_monitor(model, x_probe)             # per-layer spectra: MLPs and CNNs
+    monitors = [JSVMonitor(x_probe, at_start=False)] + ([layers] if layers else [])
     start = os.path.join(folder, "jsv_epoch0.json")
     if not os.path.isfile(start):                      # the state the finetuning starts from (kept for resume)
         write_json(start, {"jsv": jsv_stats(jsv(model, x_probe)), "test_acc": evaluate(model, *data["test"])[1],
-                           **({"layers": monitors[1].measure(model)} if layers else {}), **facts})
+                           **({"layers": layers.measure(model)} if layers else {}), **facts})
     epoch0 = read_json(start)
     recipe = RECIPES[c.get("recipe", "mnist")]
     table = scale_table(recipe["tables"][arms.split(c["arm"])[0]], c["epochs"], recipe["base"])
     history = train(model, parse_schedule(table, c["epochs"]), c["epochs"], folder, monitors)
     return {"arm": c["arm"], "seed": c["seed"], "schedule": table, "epoch0": epoch0, "history": history,
             "final_jsv_mean": history[-1]["jsv_mean"], **summarize(history)}
+
+
+def layer_monitor(model, x):
+    """The per-layer spectra a model gets: the local Jacobians and partial products of an MLP
+    (`measure.layerspectra`), each conv's FFT spectrum on a CNN (`measure.convspectra`); None otherwise."""
+    if supports(model):
+        return LayerMonitor(x)
+    return convspectra.ConvLayerMonitor(x) if convspectra.supports(model) else None
 
 
 @grid.returns(layers=grid.DICT)
@@ -96,7 +104,9 @@ def layers_cell(config, folder, deps, context):
     dense = load_dense(deps["pretrain"], context)
     x = data["train"][0][:c["probe"]]
     pruned = prune_neurons(dense, study_spec(dense, c["pr"]))
-    out = {"dense": summarized(layer_spectra(dense, x)), "pruned": summarized(layer_spectra(pruned, x))}
+    monitor = layer_monitor(dense, x)
+    out = {"dense": monitor.measure(dense), "pruned": layer_monitor(pruned, x).measure(pruned),
+           "kind": "conv" if isinstance(monitor, convspectra.ConvLayerMonitor) else "mlp"}
     if getattr(dense, "is_linear", False):
         gaps = []
         for state in (dense, pruned):

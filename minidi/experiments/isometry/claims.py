@@ -209,9 +209,12 @@ def layer_table(summary):
             states[f"{arm} start"] = mean_layers([r["epoch0"]["layers"] for r in reps])
             states[f"{arm} end"] = mean_layers([r["history"][-1]["layers"] for r in reps])
     furthest = max(range(len(names)), key=lambda k: layers["pruned"][k]["local"]["dist_to_one"])
+    what = ("each layer's local Jacobian D_l W_l over the probe set" if layers.get("kind", "mlp") == "mlp" else
+            "each layer as a linear map (a conv by the 2-D FFT of its kernel, circular padding, at its input's side; "
+            "BatchNorm and ReLU not included: `minidi.measure.convspectra`)")
     lines = ["", "## Where isometry breaks: per-layer spectra", "",
-             "Mean (s − 1)² of the singular values of each layer's local Jacobian D_l W_l over the probe set (0: "
-             "an isometry), averaged over replicates; `layers_vs_epoch.png` draws it for every epoch.", "",
+             f"Mean (s − 1)² of the singular values of {what} (0: an isometry), averaged over replicates; "
+             "`layers_vs_epoch.png` draws it for every epoch.", "",
              "| network | " + " | ".join(names) + " | furthest |", "|---|" + "---|" * (len(names) + 1)]
     for state, rows in states.items():
         worst = max(range(len(rows)), key=lambda k: rows[k]["local"]["dist_to_one"])
@@ -232,4 +235,5 @@ def layer_table(summary):
 def mean_layers(group):
     """The per-layer summaries of several replicates, averaged value by value."""
     return [{part: {k: float(np.mean([g[i][part][k] for g in group])) for k in group[0][i][part]}
-             for part in ("local", "product")} | {"layer": group[0][i]["layer"]} for i in range(len(group[0]))]
+             for part in ("local", "product") if part in group[0][i]} | {"layer": group[0][i]["layer"]}
+            for i in range(len(group[0]))]

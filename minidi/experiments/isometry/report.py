@@ -179,6 +179,7 @@ def mean_layer_cells(per_seed):
     if not per_seed:
         return {}
     out = {state: mean_layers([r[state] for r in per_seed]) for state in ("dense", "pruned")}
+    out["kind"] = per_seed[0].get("kind", "mlp")
     if "closed_form_max_gap" in per_seed[0]:
         out["closed_form_max_gap"] = float(max(r["closed_form_max_gap"] for r in per_seed))
     return out

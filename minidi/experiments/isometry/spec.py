@@ -1,6 +1,6 @@
 """The core study's specification: defaults, validation, and the grid of cells (see the package docstring)."""
 from ...lab import grid
-from ...measure import layerspectra
+from ...measure import convspectra, layerspectra
 from ...errors import MinidiError, check_number
 from ...limits import MAX_EPOCHS, MAX_SEEDS
 from ...models.plan import weight_layers
@@ -93,8 +93,10 @@ def arm_config(c, arm, s, f, steps_per_epoch, scratch_b):
 
 
 def layers_measured(c):
-    """Per-layer spectra are measured for fully connected chains (MLPs), as `minidi.measure.layerspectra` asks the model."""
-    return layerspectra.supports(build_preset(c))
+    """Per-layer spectra are measured for MLPs (`minidi.measure.layerspectra`) and CNNs (`.convspectra`), as they ask
+    the model."""
+    model = build_preset(c)
+    return layerspectra.supports(model) or convspectra.supports(model)
 
 
 def scratch_b_of(c):

@@ -177,8 +177,14 @@ def test_a_one_epoch_cnn_core_study_on_cifar_files_runs_every_arm(cifar_files, t
         "features.0", "features.3", "features.7", "features.10", "classifier"]
     assert all(len(r["history"][-1]["layers"]) == 5 for r in summary["arms"]["lr0.01"].values())
     assert os.path.isfile(os.path.join(out, "layers_vs_epoch.png"))
+    products = summary["products"]                              # partial products at the cut points, per state
+    assert list(products) == ["dense", "pruned", "orthp", "lr0.01 end", "lr0.001 end"]
+    assert [r["layer"] for r in products["dense"]] == ["features.0", "features.3", "features.7", "features.10",
+                                                       "classifier"]
+    assert all(r["top"] ** 2 >= r["ms"] * (1 - 1e-6) > 0 for rows in products.values() for r in rows)   # σ_max² ≥ mean s²
     report = open(os.path.join(out, "report.md")).read()
     assert "Protocol: the CIFAR recipe" in report and "crop + flip" in report and "on cifar10" in report
+    assert os.path.isfile(os.path.join(out, "products.png")) and "## Partial products inside the CNN" in report
 
 
 def test_synthetic_cifar_sized_data_reach_the_cells_with_their_subset():

@@ -39,7 +39,7 @@ def jsv_vs_pr(rows, path, title, predicted=None):
     return save(fig, path)
 
 
-def curves(series, key, path, ylabel, title, log=False, bands=None):
+def curves(series, key, path, ylabel, title, log=False, bands=None, xlabel="finetuning epoch"):
     """series: {arm: [(epoch, value), ...]} → one line per arm; bands: {arm: [(epoch, low, high)] or None},
     drawn as a shaded band around the line (e.g. mean ± std across replicates)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -52,7 +52,7 @@ def curves(series, key, path, ylabel, title, log=False, bands=None):
         if band:
             ax.fill_between([b[0] for b in band], [b[1] for b in band], [b[2] for b in band],
                             color=line.get_color(), alpha=0.2, lw=0)
-    ax.set(xlabel="finetuning epoch", ylabel=ylabel, title=title)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if log:
         ax.set_yscale("log")
     ax.legend(fontsize=8)

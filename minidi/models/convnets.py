@@ -42,6 +42,18 @@ class ConvNet(Module):
         """(C, H, W) of one input image: C from the first convolution itself, H = W = `side` (None if unstated)."""
         return None if self.side is None else (self.pruning_plan()[0].layer.in_channels, self.side, self.side)
 
+    def cut_points(self):
+        """[(name, [modules])] whose composition is `forward`: each conv of `features` with what follows it up to
+        the next conv (its BN, activation, pooling), then flatten and the classifier; the cut points of the
+        partial products (`minidi.measure.partialproducts`), each named by its conv."""
+        out = []
+        for i, m in enumerate(self.features.layers):
+            if isinstance(m, Conv2d) or not out:
+                out.append((f"features.{i}", [m]))
+            else:
+                out[-1][1].append(m)
+        return out + [("classifier", [self.flatten, self.classifier])]
+
     @property
     def widths(self):
         """Output units of each weight layer (filters, then neurons)."""

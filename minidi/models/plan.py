@@ -7,6 +7,8 @@
                            side it was built for (the builders: 32; None for a hand-built one that states none)
     model.chain            True when the k-th activation follows the k-th weight layer (MLPs, LeNet, VGG);
                            False for residual networks
+    model.cut_points()     (CNNs) [(name, [modules])] whose composition is the forward pass: where the partial
+                           products of `minidi.measure.partialproducts` end
 
 The pruning plan: for each weight layer, what its output units feed.
 

@@ -56,6 +56,13 @@ class ResNet(Module):
             d = stage.r_backward(*d)
         return self.conv1.r_backward(*self.bn1.r_backward(*self.relu.r_backward(*d)), input_grad)
 
+    def cut_points(self):
+        """[(name, [modules])] whose composition is `forward`: the stem (conv1, bn1, ReLU), each residual block,
+        then pooling and the linear layer: the cut points of the partial products (`minidi.measure.partialproducts`)."""
+        blocks = [(f"layer{k}.{b}", [block]) for k, stage in enumerate(self.stages, start=1)
+                  for b, block in enumerate(stage.layers)]
+        return [("conv1", [self.conv1, self.bn1, self.relu])] + blocks + [("linear", [self.pool, self.linear])]
+
     @property
     def widths(self):
         """Output units of each weight layer of the pruning plan (filters, then the classes)."""

@@ -2,7 +2,7 @@
 import copy
 import os
 
-from ...measure import convspectra, curvature
+from ...measure import convspectra, curvature, partialproducts
 from ...lab import grid
 from ...backend import to_numpy
 from ...train.checkpoint import load_checkpoint
@@ -127,18 +127,40 @@ def curvature_cell(config, folder, deps, context):
     x, y = data["train"][0][:c["probe"]], data["train"][1][:c["probe"]]
     dense = load_dense(deps["pretrain"], context)
     pruned = prune_neurons(dense, study_spec(dense, c["pr"]))
-    states = {"dense": dense, "pruned": pruned, "orthp": orthp(copy.deepcopy(pruned), gain_for(dense))}
+    states = {"dense": dense, "pruned": pruned, "orthp": orthp(copy.deepcopy(pruned), gain_for(dense)),
+              **arm_ends(deps, pruned)}
+    out = {}
+    for name, model in states.items():
+        lens = curvature.summary(Hessian(model, x, y, training=False), c["lanczos_steps"], c["trace_probes"])
+        out[name] = {**lens, "jsv_mean": float(to_numpy(jsv(model, x)).mean())}
+    return {"curvature": out}
+
+
+def arm_ends(deps, pruned):
+    """{"<arm> end": the last checkpoint of each finetuning arm among `deps`}, loaded into copies of `pruned`."""
+    states = {}
     for arm, dep in deps.items():
         if arm != "pretrain":
             model = copy.deepcopy(pruned)
             load_checkpoint(os.path.join(dep["folder"], "checkpoint.npz"), model,
                             remedy=f"delete the finished cell {dep['folder']} (it is computed again), then run again")
             states[f"{arm} end"] = model
-    out = {}
-    for name, model in states.items():
-        lens = curvature.summary(Hessian(model, x, y, training=False), c["lanczos_steps"], c["trace_probes"])
-        out[name] = {**lens, "jsv_mean": float(to_numpy(jsv(model, x)).mean())}
-    return {"curvature": out}
+    return states
+
+
+@grid.returns(products=grid.DICT)
+def products_cell(config, folder, deps, context):
+    """CNNs: the partial products from the input to each cut point (`minidi.measure.partialproducts`: top singular
+    value by Lanczos, mean s² by Hutchinson) on the first `samples` probe images, for the dense network, after L1
+    pruning at `pr`, after OrthP, and at the end of the plain L1 arms."""
+    c = config
+    x = cell_data(c, context)["train"][0][:c["samples"]]
+    dense = load_dense(deps["pretrain"], context)
+    pruned = prune_neurons(dense, study_spec(dense, c["pr"]))
+    states = {"dense": dense, "pruned": pruned, "orthp": orthp(copy.deepcopy(pruned), gain_for(dense)),
+              **arm_ends(deps, pruned)}
+    return {"products": {name: partialproducts.partial_products(model, x, c["steps"], c["probes"])
+                         for name, model in states.items()}}
 
 
 compat.keep_kinds(sweep_cell, finetune_cell, layers_cell, curvature_cell)       # the names old result folders were stored under

@@ -11,6 +11,7 @@ from ...files import load_npz, save_npz, write_csv, write_json, write_text
 from ..stats import mean_std
 from .claims import acc_curve, by_pr_lines, claims, jsv_curve, layer_table, mean_layers, mean_over_seeds
 from .prediction import predicted_at_init, predicted_density, theory_lines
+from .products import mean_products, products_figure, products_lines
 from .protocol import RECIPES
 from .spec import point_name
 
@@ -77,6 +78,9 @@ def draw(out_dir, summary, spectra):
     if maps:
         figures["per-layer distance from isometry during finetuning"] = plots.layer_heatmaps(
             maps, [r["layer"] for r in summary["layers"]["dense"]], os.path.join(out_dir, "layers_vs_epoch.png"), name)
+    if summary.get("products"):
+        figures["partial products along the network"] = products_figure(
+            summary["products"], os.path.join(out_dir, "products.png"), name)
     if summary["curvature"]:
         figures["curvature beside the Jacobian"] = plots.lens_bars(
             summary["curvature"], ("top_eigenvalue", "trace", "jsv_mean"),
@@ -134,7 +138,7 @@ def report(summary, figures):
                   "TPP route's after its regularization phase "
                   f"({c.get('tpp_epochs') or 'a ninth of the finetuning'} epochs on the dense network) and the removal, "
                   "a scratch arm's fresh draw. Scratch-B trains longer (the epochs column)."]
-    lines += ["", "## What this run shows", ""] + claims(summary) + layer_table(summary)
+    lines += ["", "## What this run shows", ""] + claims(summary) + layer_table(summary) + products_lines(summary.get("products"))
     lines += curvature_lines(summary) if summary["curvature"] else []
     lines += ["", "## Figures", ""]
     lines += [f"- {title}: `{os.path.basename(path)}`" for title, path in figures.items()]
@@ -169,7 +173,8 @@ def write_report(out_dir, config, groups, folders, seconds, device):
                    sweep=_mean_sweep([r["sweep"] for r in sweeps]), sweep_per_seed=[r["sweep"] for r in sweeps], arms=arms,
                    widths=sweeps[0]["widths"], seconds=seconds["wall"], pretrain_epochs=groups["pretrain"][0].config["epochs"],
                    curvature=mean_curvature([result(c)["curvature"] for c in groups["curvature"]]) if groups["curvature"] else {},
-                   layers=mean_layer_cells([result(c)["layers"] for c in groups.get("layers", [])]))
+                   layers=mean_layer_cells([result(c)["layers"] for c in groups.get("layers", [])]),
+                   products=mean_products([result(c)["products"] for c in groups.get("products", [])]))
     write_outputs(out_dir, summary, spectra)
     return summary
 

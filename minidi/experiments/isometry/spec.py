@@ -18,6 +18,8 @@ CIFAR_PRS = (0.0, 0.3, 0.5, 0.7, 0.9, 0.95)          # the authors' table's rati
 ARMS = ALL_ARMS                    # the default: every arm (arms.py says what each is)
 LONG_EPOCHS = 900
 SCRATCH_B_CAP = 2.0                # Liu et al.: at most twice the epochs when the budget asks for more
+PRODUCTS = dict(steps=10, probes=4, samples=256)      # partial products: Lanczos steps, Hutchinson probes, at most
+                                                     # this many probe images (each sample is its own Lanczos run)
 DATA_DEFAULTS = dict(dataset="mnist", train_samples=None, test_samples=None, synthetic_samples=None)
 FINETUNE_DEFAULTS = dict(batch_size=100, momentum=0.9, weight_decay=1e-4, augment=False, recipe="mnist", **DATA_DEFAULTS)
 
@@ -99,6 +101,11 @@ def layers_measured(c):
     return layerspectra.supports(model) or convspectra.supports(model)
 
 
+def products_measured(c):
+    """Partial products by Lanczos are measured for CNNs (models that name their cut points)."""
+    return callable(getattr(build_preset(c), "cut_points", None))
+
+
 def scratch_b_of(c):
     """Scratch-B's epochs for this configuration (the FLOPs of the dense preset and of its pruned widths)."""
     dense = build_preset(c)
@@ -109,9 +116,9 @@ def scratch_b_of(c):
 
 def grid_of(config):
     """({"pretrain": [cell per seed], "sweep": [...], "finetune": {(arm, s, f): cell}, "curvature": [cell per
-    seed], "layers": [cell per seed, MLPs]}, every cell)."""
+    seed], "layers": [cell per seed], "products": [cell per seed, CNNs]}, every cell)."""
     c = config
-    out = {"pretrain": [], "sweep": [], "finetune": {}, "curvature": [], "layers": []}
+    out = {"pretrain": [], "sweep": [], "finetune": {}, "curvature": [], "layers": [], "products": []}
     arms_run = c["arms"] if c["finetune_epochs"] else ()
     scratch_b = scratch_b_of(c) if any(a.endswith("scratch-b") for a in arms_run) else None
     steps = steps_per_epoch(c)                    # TPP's λ schedule is scaled to the iterations
@@ -134,10 +141,17 @@ def grid_of(config):
                     label=f"finetune {c['model']} {arm} s{s}" + (f" f{f}" if f else ""),
                     work=config_ft["epochs"] + config_ft.get("tpp_epochs", 0) * 3)
         arms = {arm: out["finetune"][(arm, s, 0)] for arm in arms_run if (arm, s, 0) in out["finetune"]}
+        if arms_run and products_measured(c):
+            out["products"].append(grid.Cell(
+                kinds.products_cell, dict(model=c["model"], pr=c["pr"], steps=PRODUCTS["steps"], probes=PRODUCTS["probes"],
+                                          samples=min(c["probe"], PRODUCTS["samples"]), **data),
+                deps={"pretrain": pre, **{a: arms[a] for a in ("lr0.01", "lr0.001") if a in arms}},
+                defaults=DATA_DEFAULTS, label=f"products {c['model']} s{s}"))
         if c["curvature"]:                               # the lens: Lanczos steps = Hutchinson probes = curvature
             out["curvature"].append(grid.Cell(
                 kinds.curvature_cell, dict(model=c["model"], pr=c["pr"], probe=c["probe"], lanczos_steps=c["curvature"],
                                            trace_probes=c["curvature"], **data),
                 deps={"pretrain": pre, **arms}, defaults=DATA_DEFAULTS, label=f"curvature {c['model']} s{s}"))
-    every = out["pretrain"] + out["sweep"] + out["layers"] + list(out["finetune"].values()) + out["curvature"]
+    every = (out["pretrain"] + out["sweep"] + out["layers"] + list(out["finetune"].values()) + out["curvature"]
+             + out["products"])
     return out, every

@@ -122,3 +122,16 @@ def test_orthp_and_the_closed_form_are_checks_on_linear_networks_and_findings_el
     assert "**held**" in relu([1e-7, 2e-7, 1.5e-7])
     assert "**undecided**" in relu([1e-7, 3e-4, 5e-5])
     assert "**undecided**" in relu([1e-7])                                       # one replicate
+
+
+@pytest.mark.parametrize("deltas, want", [(UP, "held"), (DOWN, "not held"), (MIXED, "undecided")])
+def test_scratch_and_tpp_against_l1_point_by_point_across_a_sweep(deltas, want):
+    points = [{"pr": 0.5}, {"pr": 0.9}]
+    low = summary({"lr0.01": arm(BASE), "lr0.01+scratch-e": arm(BASE, ZERO), "lr0.01+tpp": arm(BASE, UP)})
+    high = summary({"lr0.01": arm(BASE), "lr0.01+scratch-e": arm(BASE, deltas), "lr0.01+tpp": arm(BASE, deltas)})
+    scratch, tpp = C.by_pr_lines(points, [low, high])
+    assert scratch.startswith("- Scratch-E − L1") and tpp.startswith("- TPP − L1")
+    assert "PR 0.5: +0.00 pts" in scratch and "**not held**" in scratch.split("PR 0.9")[0]
+    assert scratch.split("PR 0.9")[1].count(f"**{want}**") == 1, scratch
+    assert "**held**" in tpp.split("PR 0.9")[0] and tpp.split("PR 0.9")[1].count(f"**{want}**") == 1, tpp
+    assert C.by_pr_lines(points, [summary({"lr0.01": arm(BASE)})] * 2) == []      # no such arms: no line

@@ -30,15 +30,16 @@ from .spec import grid_of as grid
 NAME = "isometry"
 
 
-def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=90, long=False, seeds=1, pr=None,
-        prs=DEFAULT_PRS, device=None, data_dir=None, probe=1000, resume=False, quiet=False, cache=None,
+def run(model_name="mlp7-linear", out_dir="results/isometry", epochs=None, long=False, seeds=1, pr=None,
+        prs=None, device=None, data_dir=None, probe=1000, resume=False, quiet=False, cache=None,
         sweep_only=False, finetune_seeds=1, workers=None, scheduler=None, worker_threads=1, rerun=False, curvature=20,
-        arms="all", scratch_b_cap=SCRATCH_B_CAP, tpp_epochs=None):
+        arms="all", scratch_b_cap=SCRATCH_B_CAP, tpp_epochs=None, **data):
     """Run the whole study into `out_dir` (cells under out_dir/cells, pretraining in the cache); returns the
-    summary dict that report.md is written from. sweep_only: pretrain and measure JSV against PR only."""
+    summary dict that report.md is written from. sweep_only: pretrain and measure JSV against PR only; data:
+    dataset, pretrain_epochs, train_samples, test_samples, synthetic_samples (as `configure` takes them)."""
     from .. import driver, isometry
     config = configure(model_name, epochs, long, seeds, pr, prs, probe, sweep_only, finetune_seeds, curvature, arms,
-                       scratch_b_cap, tpp_epochs)
+                       scratch_b_cap, tpp_epochs, **data)
     return driver.run(isometry, config, out_dir, device=device, data_dir=data_dir, resume=resume, quiet=quiet,
                       cache=cache, workers=workers, scheduler=scheduler, worker_threads=worker_threads, rerun=rerun)
 

@@ -158,13 +158,13 @@ def cifar_files(tmp_path, monkeypatch):
 def test_a_one_epoch_cnn_core_study_on_cifar_files_runs_every_arm(cifar_files, tmp_path, device):
     out = str(tmp_path / "iso")
     args = ["isometry", "--model", "conv4", "--dataset", "cifar10", "--data-dir", cifar_files, "--epochs", "1",
-            "--pretrain-epochs", "1", "--probe", "16", "--prs", "0,0.5,0.9", "--curvature", "2", "--out", out,
+            "--pretrain-epochs", "1", "--probe", "8", "--prs", "0,0.9", "--curvature", "2", "--out", out,
             "--cache", str(tmp_path / "cache"), "--quiet", "--device", device]
     r = CliRunner().invoke(main, args, catch_exceptions=False)
     assert r.exit_code == 0, r.output
     summary = json.load(open(os.path.join(out, "summary.json")))
     assert summary["widths"] == [32, 3, 6, 6, 10] and summary["config"]["recipe"] == "cifar"   # PR 0.9: ⌈0.9·32⌉ of 32 go
-    assert [row["widths"][1] for row in summary["sweep"]] == [32, 16, 3]
+    assert [row["widths"][1] for row in summary["sweep"]] == [32, 3]
     assert list(summary["arms"]) == list(ARMS)
     for arm, per_seed in summary["arms"].items():
         result = per_seed["0"]

@@ -20,7 +20,7 @@ from minidi.measure.spectrum import jsv
 from minidi.models.convnets import Init
 from minidi.models.resnet import ResNet
 from minidi.nn import BasicBlock, Identity, Sequential, ZeroPadShortcut
-from minidi.prune import l1_keep, prune_neurons
+from minidi.prune import prune_neurons
 from minidi.recover import TPPRegularizer, as_matrix
 from minidi.testing.gradcheck import numerical_grad
 

@@ -1,9 +1,8 @@
 """The core study's specification: defaults, validation, and the grid of cells (see the package docstring)."""
 from ...lab import grid
 from ...measure import convspectra, layerspectra
-from ...errors import MinidiError, check_number
+from ...errors import check_number
 from ...limits import MAX_EPOCHS, MAX_SEEDS
-from ...models.plan import weight_layers
 from ...prune import parse_ratios, prune_neurons
 from ..dense import pretrain
 from ..studydata import check_curvature, model_and_dataset
@@ -66,12 +65,16 @@ def data_keys(c):
     return {k: c.get(k, DATA_DEFAULTS[k]) for k in DATA_DEFAULTS}
 
 
+def pretraining_epochs(c):
+    """--pretrain-epochs, else the recipe's rule for the finetuning length (`protocol.pretrain_epochs`)."""
+    return c.get("pretrain_epochs") or pretrain_epochs(c.get("recipe", "mnist"), c["epochs"])
+
+
 def dense_cell(c, s):
     """The pretraining of replicate s with the configuration's recipe (shared through the cache)."""
     r = RECIPES[c.get("recipe", "mnist")]
-    epochs = c.get("pretrain_epochs") or pretrain_epochs(c.get("recipe", "mnist"), c["epochs"])
     data = data_keys(c)
-    return pretrain(c["model"], epochs, s, data.pop("dataset"), r["pretrain_table"], r["pretrain_base"],
+    return pretrain(c["model"], pretraining_epochs(c), s, data.pop("dataset"), r["pretrain_table"], r["pretrain_base"],
                     c["batch_size"], c["weight_decay"], c.get("augment", False), **data)
 
 
@@ -110,8 +113,7 @@ def scratch_b_of(c):
     """Scratch-B's epochs for this configuration (the FLOPs of the dense preset and of its pruned widths)."""
     dense = build_preset(c)
     pruned = prune_neurons(dense, study_spec(dense, c["pr"]))
-    pre = c.get("pretrain_epochs") or pretrain_epochs(c.get("recipe", "mnist"), c["epochs"])
-    return scratch_b_epochs(flops(dense), flops(pruned), pre, c["finetune_epochs"], c["scratch_b_cap"])
+    return scratch_b_epochs(flops(dense), flops(pruned), pretraining_epochs(c), c["finetune_epochs"], c["scratch_b_cap"])
 
 
 def grid_of(config):

@@ -18,6 +18,7 @@ import click
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
+from bench_jsv import torch_jsv  # noqa: E402  (rows flattened: images give (N, 10, 3072) Jacobians)
 from common import paired, report, torch_or_none  # noqa: E402
 from torch_models import twin  # noqa: E402
 
@@ -39,19 +40,6 @@ def torch_train_step(torch, net, opt, x, y):
     opt.zero_grad()
     torch.nn.functional.cross_entropy(net(x), y).backward()
     opt.step()
-
-
-def torch_jsv(torch, net, x):
-    """Ten autograd.grad calls w.r.t. the input (one per logit), each row flattened to 3072, then a batched
-    `torch.linalg.svdvals` of the (N, 10, 3072) Jacobians."""
-    x = x.clone().requires_grad_(True)
-    out = net(x)
-    rows = []
-    for k in range(out.shape[1]):
-        onehot = torch.zeros_like(out)
-        onehot[:, k] = 1
-        rows.append(torch.autograd.grad(out, x, onehot, retain_graph=k < out.shape[1] - 1)[0].reshape(len(x), -1))
-    return torch.linalg.svdvals(torch.stack(rows, dim=1))
 
 
 def torch_jsv_chunked(torch, net, x, chunk):

@@ -29,7 +29,7 @@ def torch_jsv(torch, net, x):
     for k in range(out.shape[1]):
         onehot = torch.zeros_like(out)
         onehot[:, k] = 1
-        rows.append(torch.autograd.grad(out, x, onehot, retain_graph=k < out.shape[1] - 1)[0])
+        rows.append(torch.autograd.grad(out, x, onehot, retain_graph=k < out.shape[1] - 1)[0].reshape(len(x), -1))
     J = torch.stack(rows, dim=1)
     return torch.linalg.svdvals(J)
 

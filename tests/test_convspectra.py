@@ -8,8 +8,9 @@ import pytest
 from minidi.backend import to_device, to_numpy, xp_for
 from minidi.errors import MinidiError
 from minidi import models
-from minidi.measure.convspectra import (circular_singular_values, input_sides, layer_singular_values, layer_spectra,
+from minidi.measure.convspectra import (circular_singular_values, layer_singular_values, layer_spectra,
                                         strided_singular_values)
+from minidi.nn.checks import conv_input_sizes
 from minidi.nn import Conv2d
 
 
@@ -101,7 +102,7 @@ def test_layer_spectra_take_each_conv_at_its_inputs_side(device):
     assert model.training                                                 # eval inside, restored after
     plan = model.pruning_plan()
     assert [r["layer"] for r in rows] == [e.name for e in plan]
-    assert list(input_sides(model, x).values()) == [32, 32, 16, 16]
+    assert list(conv_input_sizes(model).values()) == [(32, 32), (32, 32), (16, 16), (16, 16)]
     for row, e, n in zip(rows, plan, (32, 32, 16, 16)):
         want = circular_singular_values(e.layer.weight.data, n)
         assert row["local"]["max"] == pytest.approx(want.max(), rel=1e-12)
@@ -109,5 +110,5 @@ def test_layer_spectra_take_each_conv_at_its_inputs_side(device):
     w = to_numpy(plan[-1].layer.weight.data)
     assert rows[-1]["local"]["mean"] == pytest.approx(np.linalg.svd(w, compute_uv=False).mean(), rel=1e-12)
     resnet = models.build("resnet20")
-    sides = list(input_sides(resnet, np.zeros((1, 3, 32, 32), np.float32)).values())
+    sides = [h for h, w in conv_input_sizes(resnet).values()]
     assert sides == [32] * 7 + [32] + [16] * 5 + [16] + [8] * 5               # stride-2 convs read the larger side

@@ -24,8 +24,8 @@ import numpy as np
 from ..backend import to_numpy
 from ..errors import MinidiError, check_number
 from ..nn import Conv2d
-from ..nn.checks import check_batch, plan_of
-from .jacobian import inference_backward
+from ..nn.checks import check_batch, conv_input_sizes, plan_of
+from .layerspectra import KEYS
 from .spectrum import jsv_stats
 
 
@@ -66,19 +66,12 @@ def strided_singular_values(kernel, n, stride=1):
     return circular_singular_values(k, n // s)
 
 
-def input_sides(model, x):
-    """{id(conv): the side of that conv's input} for every Conv2d of the plan, read from one forward pass of the
-    first probe image in eval mode (the model's state restored after)."""
-    check_batch(model, x[:1], what="the probe batch")
-    with inference_backward(model):
-        model.forward(x[:1])
-    return {id(e.layer): int(e.layer.xc.shape[-1]) for e in plan_of(model) if isinstance(e.layer, Conv2d)}
-
-
 def layer_spectra(model, x):
     """Per weight layer of the plan, in forward order: {"layer", "local": `jsv_stats` of its singular values}: a
-    conv's by the FFT (circular padding, at its input's side in the network), a Linear's by an SVD of W."""
-    sides = input_sides(model, x)
+    conv's by the FFT (circular padding, at its input's side in the network: `nn.checks.conv_input_sizes` for
+    samples shaped as x's), a Linear's by an SVD of W."""
+    check_batch(model, x[:1], what="the probe batch")
+    sides = {k: h for k, (h, w) in conv_input_sizes(model, x.shape[1:]).items()}
     rows = []
     for e in plan_of(model):
         w = e.layer.weight.data
@@ -93,9 +86,6 @@ def layer_spectra(model, x):
 def supports(model):
     """Whether `layer_spectra` applies: a network with a convolution in its plan."""
     return any(isinstance(e.layer, Conv2d) for e in plan_of(model))
-
-
-KEYS = ("mean", "min", "max", "dist_to_one")
 
 
 class ConvLayerMonitor:

@@ -6,6 +6,7 @@
     plan_of(model)            the model's pruning plan (`minidi.models.plan`), or one MinidiError
     sample_shape(model)       the shape of one input sample, asked of the model (`model.sample_shape`)
     check_batch(model, x, y)  x (and y) fit the model, or one MinidiError naming what does not
+    conv_input_sizes(model)   {id(conv): (H, W) of its input} for every Conv2d of the plan, from one forward pass
 """
 import numpy as np
 
@@ -74,3 +75,19 @@ def check_batch(model, x, y=None, what="the batch"):
         low, high = int(y.min()), int(y.max())
         if low < 0 or high >= classes:
             raise MinidiError(f"{what}: label {high if high >= classes else low} is outside 0..{classes - 1}")
+
+
+def conv_input_sizes(model, input_shape=None):
+    """{id(conv): (H, W) of the input it sees} for every Conv2d of the model's plan, read from one eval-mode forward
+    pass of a zero sample of `input_shape` (default `sample_shape(model)`); the model's mode is restored."""
+    from .conv import Conv2d
+    plan = plan_of(model)
+    shape = tuple(input_shape) if input_shape is not None else sample_shape(model)
+    w = plan[0].layer.weight.data
+    was_training = model.training
+    model.eval()
+    try:
+        model.forward(get_array_module(w).zeros((1,) + shape, dtype=w.dtype))
+    finally:
+        model.train(was_training)
+    return {id(e.layer): tuple(int(n) for n in e.layer.xc.shape[2:]) for e in plan if isinstance(e.layer, Conv2d)}

@@ -2,13 +2,14 @@
 
 FLOPs are counted as multiply-accumulates per input sample (the convention of the pruning literature):
 a Linear layer costs in·out; a Conv2d costs out·in·kh·kw per output pixel, Ho·Wo pixels. Effective FLOPs
-count only the nonzero weights. For conv layers the output size comes from one forward pass of a zero
-input of `input_shape` (C, H, W).
+count only the nonzero weights. For conv layers the output size comes from each conv's input size
+(`minidi.nn.checks.conv_input_sizes`: one forward pass of a zero input of `input_shape` (C, H, W)).
 """
 import numpy as np
 
-from ..backend import get_array_module, to_numpy
+from ..backend import to_numpy
 from ..nn import Conv2d
+from ..nn.checks import conv_input_sizes
 
 
 def layer_report(model, input_shape=None):
@@ -17,14 +18,10 @@ def layer_report(model, input_shape=None):
     if any(isinstance(e.layer, Conv2d) for e in plan):
         if input_shape is None:
             raise ValueError("layer_report of a conv model needs input_shape (C, H, W)")
-        xp = get_array_module(plan[0].layer.weight.data)
-        was_training = model.training
-        model.eval()
-        model.forward(xp.zeros((1,) + tuple(input_shape), dtype=plan[0].layer.weight.data.dtype))
-        model.train(was_training)
+        sizes = conv_input_sizes(model, input_shape)
         for e in plan:
             if isinstance(e.layer, Conv2d):
-                ho, wo = e.layer.output_size(*e.layer.xc.shape[2:])
+                ho, wo = e.layer.output_size(*sizes[id(e.layer)])
                 pixels[id(e.layer)] = ho * wo
     rows = []
     for i, e in enumerate(plan):

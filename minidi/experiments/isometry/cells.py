@@ -105,7 +105,7 @@ def layers_cell(config, folder, deps, context):
     x = data["train"][0][:c["probe"]]
     pruned = prune_neurons(dense, study_spec(dense, c["pr"]))
     monitor = layer_monitor(dense, x)
-    out = {"dense": monitor.measure(dense), "pruned": layer_monitor(pruned, x).measure(pruned),
+    out = {"dense": monitor.measure(dense), "pruned": monitor.measure(pruned),
            "kind": "conv" if isinstance(monitor, convspectra.ConvLayerMonitor) else "mlp"}
     if getattr(dense, "is_linear", False):
         gaps = []

@@ -48,7 +48,10 @@ def pretrain_epochs(recipe, epochs):
 def train_size(c):
     """Training images a cell of configuration `c` sees (the subset, the synthetic draw, or the whole set)."""
     name = c.get("dataset", "mnist")
-    full = {"synthetic": c.get("synthetic_samples"), "mnist": mnist.TRAIN_SIZE}.get(name) or cifar.EXPECTED[name][0]
+    if name == "synthetic":
+        full = c["synthetic_samples"]
+    else:
+        full = mnist.TRAIN_SIZE if name == "mnist" else cifar.EXPECTED[name][0]
     return min(full, c.get("train_samples") or full)
 
 

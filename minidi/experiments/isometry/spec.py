@@ -97,21 +97,19 @@ def arm_config(c, arm, s, f, steps_per_epoch, scratch_b):
     return out
 
 
-def layers_measured(c):
+def layers_measured(model):
     """Per-layer spectra are measured for MLPs (`minidi.measure.layerspectra`) and CNNs (`.convspectra`), as they ask
     the model."""
-    model = build_preset(c)
     return layerspectra.supports(model) or convspectra.supports(model)
 
 
-def products_measured(c):
+def products_measured(model):
     """Partial products by Lanczos are measured for CNNs (models that name their cut points)."""
-    return callable(getattr(build_preset(c), "cut_points", None))
+    return callable(getattr(model, "cut_points", None))
 
 
-def scratch_b_of(c):
+def scratch_b_of(c, dense):
     """Scratch-B's epochs for this configuration (the FLOPs of the dense preset and of its pruned widths)."""
-    dense = build_preset(c)
     pruned = prune_neurons(dense, study_spec(dense, c["pr"]))
     return scratch_b_epochs(flops(dense), flops(pruned), pretraining_epochs(c), c["finetune_epochs"], c["scratch_b_cap"])
 
@@ -122,7 +120,9 @@ def grid_of(config):
     c = config
     out = {"pretrain": [], "sweep": [], "finetune": {}, "curvature": [], "layers": [], "products": []}
     arms_run = c["arms"] if c["finetune_epochs"] else ()
-    scratch_b = scratch_b_of(c) if any(a.endswith("scratch-b") for a in arms_run) else None
+    preset = build_preset(c)                      # asked once: what the grid measures and Scratch-B's budget
+    scratch_b = scratch_b_of(c, preset) if any(a.endswith("scratch-b") for a in arms_run) else None
+    layers, products = layers_measured(preset), products_measured(preset)
     steps = steps_per_epoch(c)                    # TPP's λ schedule is scaled to the iterations
     data = data_keys(c)
     for s in range(c["seeds"]):
@@ -131,7 +131,7 @@ def grid_of(config):
         out["sweep"].append(grid.Cell(kinds.sweep_cell, dict(model=c["model"], prs=c["prs"], pr=c["pr"], probe=c["probe"],
                                                              **data), deps={"pretrain": pre}, defaults=DATA_DEFAULTS,
                                       label=f"sweep {c['model']} s{s}"))
-        if arms_run and layers_measured(c):
+        if arms_run and layers:
             out["layers"].append(grid.Cell(kinds.layers_cell, dict(model=c["model"], pr=c["pr"], probe=c["probe"], **data),
                                            deps={"pretrain": pre}, defaults=DATA_DEFAULTS,
                                            label=f"layers {c['model']} s{s}"))
@@ -143,7 +143,7 @@ def grid_of(config):
                     label=f"finetune {c['model']} {arm} s{s}" + (f" f{f}" if f else ""),
                     work=config_ft["epochs"] + config_ft.get("tpp_epochs", 0) * 3)
         arms = {arm: out["finetune"][(arm, s, 0)] for arm in arms_run if (arm, s, 0) in out["finetune"]}
-        if arms_run and products_measured(c):
+        if arms_run and products:
             out["products"].append(grid.Cell(
                 kinds.products_cell, dict(model=c["model"], pr=c["pr"], steps=PRODUCTS["steps"], probes=PRODUCTS["probes"],
                                           samples=min(c["probe"], PRODUCTS["samples"]), **data),

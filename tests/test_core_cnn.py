@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from minidi import models
 from minidi.backend import to_device, to_numpy
 from minidi.cli import main
-from minidi.data import cifar, synthetic
+from minidi.data import cifar
 from minidi.experiments.isometry import ARMS, arms, configure, grid
 from minidi.experiments.isometry.protocol import RECIPES, pretrain_epochs, study_spec
 from minidi.measure.spectrum import jsv
@@ -94,11 +94,14 @@ def test_cnn_arms_keep_the_widths_and_start_where_the_note_says(device, tmp_path
     assert ai.architecture() == l1.architecture()
 
 
-def test_vgg_and_conv4_are_rebuilt_at_their_pruned_widths():
+def test_vgg_and_conv4_are_rebuilt_at_their_pruned_widths(device):
     for name, pr in (("vgg19", 0.5), ("conv4", 0.9)):
-        pruned = prune_neurons(models.build(name), study_spec(models.build(name), pr))
+        dense = to_device(models.build(name), device)
+        pruned = prune_neurons(dense, study_spec(dense, pr))
         fresh = models.fresh(pruned, 3)
-        assert fresh.widths == pruned.widths and fresh.widths[0] == models.build(name).widths[0]
+        assert fresh.widths == pruned.widths and fresh.widths[0] == dense.widths[0]
+        for got, kept in zip(fresh.pruning_plan(), pruned.pruning_plan()):
+            assert got.layer.weight.shape == kept.layer.weight.shape      # every kernel, the inputs included
 
 
 def test_tpp_conv_penalty_and_batchnorm_term_equal_the_notes_formulas(device):
@@ -195,5 +198,3 @@ def test_synthetic_cifar_sized_data_reach_the_cells_with_their_subset():
     assert cells["pretrain"][0].config["train_samples"] == 200
     tpp = cells["finetune"][("lr0.01+tpp", 0, 0)].config
     assert tpp["tpp_step"] == arms.tpp_step(tpp["tpp_epochs"], 2)      # ⌈200 / 128⌉ = 2 steps an epoch
-    x, _ = synthetic(4, 3 * 32 * 32, classes=10, seed=0, image_shape=(3, 32, 32))
-    assert x.shape == (4, 3, 32, 32)

@@ -3,7 +3,7 @@
 Finetune the same L1-pruned MLP-7-Linear at LR 0.01 and at LR 0.001 and follow its mean JSV after every epoch:
 the larger LR restores the Jacobian's scale far faster (Wang et al.: why a larger finetuning LR "helps" pruning).
 
-Uses: minidi.train.fit with minidi.measure.spectrum.JSVMonitor. Read: docs/theory_to_code.md §5. Needs MNIST.
+Uses: minidi.train.fit (tourkit.sgd) with minidi.measure.spectrum.JSVMonitor. Read: docs/theory_to_code.md §5. Needs MNIST.
 
     python examples/tour/06_finetune_lr.py
 """
@@ -11,13 +11,10 @@ import copy
 
 import click
 
-from minidi import optim
 from minidi.measure.spectrum import JSVMonitor
 from minidi.models.plan import weight_layers
 from minidi.prune import prune_neurons, uniform_spec
-from minidi.schedules import Constant
-from minidi.train import fit
-from tourkit import figure, mnist, step, trained
+from tourkit import figure, mnist, sgd, step, trained
 
 
 @step("06_finetune_lr.png")
@@ -29,8 +26,7 @@ def main(device, data_dir, out, epochs):
     curves = {}
     for lr in (0.01, 0.001):
         model, monitor = copy.deepcopy(pruned), JSVMonitor(data["train"][0][:200])
-        history = fit(model, optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4), Constant(lr), data,
-                      epochs, batch_size=100, callbacks=[monitor])
+        history = sgd(model, lr, data, epochs, callbacks=[monitor])
         curves[lr] = [monitor.initial["mean"]] + [h["jsv_mean"] for h in history]
         click.echo(f"LR {lr}: mean JSV " + " → ".join(f"{v:.3g}" for v in curves[lr])
                    + f"; test accuracy {history[-1]['test_acc']:.4f}")

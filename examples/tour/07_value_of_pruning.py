@@ -4,7 +4,7 @@ Liu et al. asked whether the weights a pruned net inherits are worth anything: t
 fresh init for the same epochs (Scratch-E). Wang et al.'s answer: it depends on the finetuning LR — at a small LR
 the inherited net, its isometry broken, recovers slowly. Compare both arms at both LRs.
 
-Uses: minidi.models.fresh; minidi.prune.prune_neurons; minidi.train.fit. Read: docs/theory_to_code.md §6.
+Uses: minidi.models.fresh; minidi.prune.prune_neurons; minidi.train.fit (tourkit.sgd). Read: docs/theory_to_code.md §6.
 Needs MNIST.
 
     python examples/tour/07_value_of_pruning.py
@@ -13,11 +13,9 @@ import copy
 
 import click
 
-from minidi import models, optim
+from minidi import models
 from minidi.prune import prune_neurons, uniform_spec
-from minidi.schedules import Constant
-from minidi.train import fit
-from tourkit import figure, mnist, step, trained
+from tourkit import figure, mnist, sgd, step, trained
 
 
 @step("07_value_of_pruning.png")
@@ -29,8 +27,7 @@ def main(device, data_dir, out, epochs):
     acc = {}
     for lr in (0.01, 0.001):
         for arm, start in (("inherited", copy.deepcopy(pruned)), ("scratch", models.fresh(pruned, 10_000))):
-            h = fit(start, optim.SGD(start.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4), Constant(lr), data,
-                    epochs, batch_size=100)
+            h = sgd(start, lr, data, epochs)
             acc[(arm, lr)] = h[-1]["test_acc"]
         click.echo(f"LR {lr}: inherited {acc[('inherited', lr)]:.4f}, scratch {acc[('scratch', lr)]:.4f} "
                    f"(inheriting's lead {100 * (acc[('inherited', lr)] - acc[('scratch', lr)]):+.2f} points)")

@@ -45,11 +45,16 @@ def mnist(model_name, device, data_dir=None, train=None):
     return {k: (to_device(x, resolve_device(device)), to_device(y, resolve_device(device))) for k, (x, y) in data.items()}
 
 
+def sgd(model, lr, data, epochs, callbacks=(), seed=0):
+    """`fit` with the core study's optimizer (SGD momentum 0.9, weight decay 1e-4, batch 100) at a constant LR."""
+    return fit(model, optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4), Constant(lr), data, epochs,
+               batch_size=100, seed=seed, callbacks=list(callbacks))
+
+
 def trained(model_name, data, device, epochs=4, lr=0.01, seed=0):
-    """The preset trained briefly (SGD with momentum 0.9, batch 100, constant LR): a stand-in for a pretrained net."""
+    """The preset trained briefly (`sgd` at a constant LR): a stand-in for a pretrained net."""
     model = to_device(models.build(model_name, seed=seed), resolve_device(device))
-    fit(model, optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4), Constant(lr), data, epochs,
-        batch_size=100, seed=seed)
+    sgd(model, lr, data, epochs, seed=seed)
     return model
 
 
